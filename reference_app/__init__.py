@@ -1,0 +1,1 @@
+"""A small FastAPI + async SQLAlchemy + Redis service that pytest-svc is tested against."""

@@ -1,0 +1,37 @@
+"""Configuration read from the environment (``APP_*``, nested with ``__``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import BaseModel
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DatabaseSettings(BaseModel):
+    """Where the database lives; ``url`` is any SQLAlchemy async URL."""
+
+    url: str = "sqlite+aiosqlite:///./reference_app.db"
+    echo: bool = False
+
+
+class RedisSettings(BaseModel):
+    """Where Redis lives."""
+
+    url: str = "redis://127.0.0.1:6379/0"
+
+
+class AppSettings(BaseSettings):
+    """All settings of the service, e.g. ``APP_DATABASE__URL`` sets ``database.url``."""
+
+    model_config = SettingsConfigDict(env_prefix="APP_", env_nested_delimiter="__")
+
+    title: str = "reference-app"
+    database: DatabaseSettings = DatabaseSettings()
+    redis: RedisSettings = RedisSettings()
+
+
+@lru_cache
+def get_settings() -> AppSettings:
+    """Return the settings, read from the environment once per process."""
+    return AppSettings()

@@ -1,0 +1,89 @@
+"""Database fixtures: one test database per run (per xdist worker), one rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from pytest_svc.async_fixtures import async_fixture
+from pytest_svc.config import missing_setting, svc_config
+from pytest_svc.databases import DatabaseError, drop_test_database, prepare_test_database, run_blocking
+from pytest_svc.loop_resources import ConnectionPerLoop, ConnectionPerTest, ConnectionSource
+
+
+@dataclasses.dataclass(frozen=True)
+class _TestDatabase:
+    engine: AsyncEngine
+    connections: ConnectionSource
+
+
+@pytest.fixture(scope="session")
+def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
+    config = svc_config(pytestconfig)
+    if config.metadata is None:
+        pytest.fail(missing_setting("metadata", "db_engine"), pytrace=False)
+    metadata = config.metadata
+    target = config.database
+
+    def seed(connection: Connection) -> None:
+        pytestconfig.hook.pytest_svc_seed_db(config=pytestconfig, connection=connection)
+
+    try:
+        engine, _created = run_blocking(lambda: prepare_test_database(target, metadata, config.reuse_db, seed))
+    except DatabaseError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    connections: ConnectionSource = (
+        ConnectionPerLoop(engine) if target.kind == "postgresql" else ConnectionPerTest(engine)
+    )
+    yield _TestDatabase(engine, connections)
+    run_blocking(engine.dispose)
+    if not config.reuse_db:
+        run_blocking(lambda: drop_test_database(target))
+
+
+@pytest.fixture(scope="session")
+def db_engine(_svc_database: _TestDatabase) -> AsyncEngine:
+    """The session's ``AsyncEngine`` on the test database, with the ``svc_metadata`` schema built.
+
+    The plugin creates the database (``test_<name>``, ``test_<name>_gwN`` under xdist; in-memory SQLite by
+    default), builds the schema once, runs ``pytest_svc_seed_db`` and drops it at the end (``--svc-reuse-db``
+    keeps it). On PostgreSQL the engine pools nothing, so ``db_engine.connect()`` works from any event loop.
+    Prefer ``db_session``: data written through the engine directly is committed and outlives the test.
+    """
+    return _svc_database.engine
+
+
+@async_fixture
+async def db_sessionmaker(_svc_database: _TestDatabase) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """An ``async_sessionmaker`` whose sessions all live inside this test's transaction.
+
+    The test holds one connection with an outer transaction; every session from this maker joins it with
+    ``join_transaction_mode="create_savepoint"``, so ``commit()``, ``rollback()`` and ``async with
+    maker.begin()`` in app code only touch savepoints, and everything is rolled back when the test ends.
+    Sessions use ``expire_on_commit=False``. Give it to apps whose dependency yields a sessionmaker.
+    """
+    connection = await _svc_database.connections.acquire()
+    outer = await connection.begin()
+    try:
+        yield async_sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    finally:
+        if outer.is_active:
+            await outer.rollback()
+        await _svc_database.connections.release(connection)
+
+
+@async_fixture
+async def db_session(db_sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """An ``AsyncSession`` inside this test's transaction; all its writes are rolled back after the test.
+
+    ``await db_session.commit()`` is safe: it releases a savepoint, not the test's transaction. The app, when
+    ``svc_db_dependency`` is set, gets its own session per request from the same transaction (as in
+    production), so its writes are visible here and its ``rollback()`` cannot undo what the test wrote.
+    Objects this session loaded before a request are not refreshed by it: ``await db_session.refresh(obj)``.
+    """
+    async with db_sessionmaker() as session:
+        yield session

@@ -1,0 +1,56 @@
+"""pytest-svc's entry point: options, ini keys, hooks, the header line, and the fixture modules.
+
+Registered through the ``pytest11`` entry point, so installing the package is all a project needs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_svc import hookspecs
+from pytest_svc.config import SVC_CONFIG_KEY, SvcConfig, worker_id
+from pytest_svc.settings import SETTINGS, SettingError, resolve_settings
+
+pytest_plugins = [
+    "pytest_svc.async_fixtures",
+    "pytest_svc.db_fixtures",
+    "pytest_svc.redis_fixtures",
+    "pytest_svc.users",
+    "pytest_svc.app_fixtures",
+    "pytest_svc.values",
+    "pytest_svc.queries",
+]
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("svc", "pytest-svc (FastAPI + async SQLAlchemy + Redis service testing)")
+    for setting in SETTINGS:
+        where = f"[env {setting.env}, ini {setting.ini}]"
+        if setting.kind == "flag":
+            group.addoption(
+                setting.option, action="store_true", default=None, dest=setting.dest, help=f"{setting.help} {where}"
+            )
+            parser.addini(setting.ini, type="bool", default=False, help=setting.help)
+        else:
+            group.addoption(
+                setting.option, default=None, dest=setting.dest, metavar=setting.example, help=f"{setting.help} {where}"
+            )
+            parser.addini(setting.ini, default="", help=f"{setting.help}, e.g. {setting.example}")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    try:
+        config.stash[SVC_CONFIG_KEY] = SvcConfig.load(resolve_settings(config), worker_id(config))
+    except SettingError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    svc = config.stash.get(SVC_CONFIG_KEY, None)
+    return svc.header() if svc is not None else None

@@ -1,0 +1,206 @@
+"""The plugin's settings: one table, three sources (CLI ``--svc-*`` > environment ``SVC_*`` > ini ``svc_*``).
+
+Every setting is declared once in :data:`SETTINGS`; ``plugin.py`` turns the table into options and ini keys,
+and :func:`resolve_settings` reads them back in precedence order.  Values that point at user code
+("module:attr") are imported and checked when the session starts, so a typo fails the run at once with a
+message that names the setting and shows an example, instead of failing each test later.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+from collections.abc import Callable
+from typing import Any, Literal
+
+import pytest
+
+SettingKind = Literal["object", "url", "flag"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One configuration key, in its three spellings."""
+
+    name: str
+    kind: SettingKind
+    help: str
+    example: str
+
+    @property
+    def ini(self) -> str:
+        return f"svc_{self.name}"
+
+    @property
+    def option(self) -> str:
+        return "--svc-" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return f"SVC_{self.name.upper()}"
+
+    @property
+    def dest(self) -> str:
+        return f"svc_{self.name}"
+
+    def spellings(self) -> str:
+        return f"{self.option} / {self.env} / ini {self.ini}"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("app", "object", "the FastAPI app, or a zero-argument factory returning one", "myservice.main:app"),
+    Setting(
+        "metadata",
+        "object",
+        "the SQLAlchemy MetaData or declarative base whose tables are created once per session",
+        "myservice.db:Base",
+    ),
+    Setting(
+        "db_dependency",
+        "object",
+        "the app's dependency that yields an AsyncSession; overridden with db_session",
+        "myservice.db:get_session",
+    ),
+    Setting(
+        "redis_dependency",
+        "object",
+        "the app's dependency that returns its Redis client; overridden with mock_redis",
+        "myservice.cache:get_redis",
+    ),
+    Setting(
+        "user_dependency",
+        "object",
+        "the app's dependency that authenticates the request; overridden to return the test's users",
+        "myservice.auth:authenticate",
+    ),
+    Setting(
+        "db_url",
+        "url",
+        "database URL; default in-memory SQLite. A server URL makes the plugin create and drop test_<name>",
+        "postgresql+asyncpg://postgres@127.0.0.1:5432/myservice",
+    ),
+    Setting(
+        "redis_url",
+        "url",
+        "Redis URL; default fakeredis. A real server gets one database index per xdist worker",
+        "redis://127.0.0.1:6379/0",
+    ),
+    Setting("reuse_db", "flag", "keep the test database at the end of the run and reuse it next time", "true"),
+    Setting(
+        "redis_allow_flush",
+        "flag",
+        "allow flushing a real Redis database that holds keys at session start",
+        "true",
+    ),
+    Setting(
+        "redis_decode_responses",
+        "flag",
+        "create the test Redis client with decode_responses=True (match your app's client)",
+        "true",
+    ),
+)
+
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingError(Exception):
+    """A setting is missing or wrong; the message names it and shows the fix."""
+
+
+def setting_problem(name: str, problem: str) -> str:
+    """Say what is wrong with setting ``name`` and show where and how to set it."""
+    setting = SETTINGS_BY_NAME[name]
+    return (
+        f"pytest-svc: {setting.ini} {problem}\n"
+        f"  Set it in pyproject.toml under [tool.pytest.ini_options], e.g.  {setting.ini} = "
+        f'"{setting.example}"\n'
+        f"  (or {setting.option}={setting.example}, or {setting.env}={setting.example})."
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class RawSettings:
+    """The settings as strings/flags, after precedence is applied; nothing imported yet."""
+
+    values: dict[str, str | None]
+    flags: dict[str, bool]
+    sources: dict[str, str]
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    def flag(self, name: str) -> bool:
+        return self.flags.get(name, False)
+
+
+def _parse_flag(setting: Setting, raw: str, source: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise SettingError(setting_problem(setting.name, f"from {source} is {raw!r}, which is not true or false."))
+
+
+def resolve_settings(config: pytest.Config, environ: dict[str, str] | None = None) -> RawSettings:
+    """Read every setting from CLI, then environment, then ini."""
+    env = os.environ if environ is None else environ
+    values: dict[str, str | None] = {}
+    flags: dict[str, bool] = {}
+    sources: dict[str, str] = {}
+    for setting in SETTINGS:
+        cli_value = config.getoption(setting.dest, default=None)
+        if setting.kind == "flag":
+            if cli_value:
+                flags[setting.name], sources[setting.name] = True, setting.option
+            elif setting.env in env:
+                flags[setting.name] = _parse_flag(setting, env[setting.env], setting.env)
+                sources[setting.name] = setting.env
+            else:
+                ini_value = config.getini(setting.ini)
+                flags[setting.name] = bool(ini_value)
+                sources[setting.name] = f"ini {setting.ini}"
+            continue
+        if cli_value:
+            values[setting.name], sources[setting.name] = str(cli_value), setting.option
+        elif env.get(setting.env):
+            values[setting.name], sources[setting.name] = env[setting.env], setting.env
+        else:
+            ini_value = config.getini(setting.ini)
+            values[setting.name] = str(ini_value) if ini_value else None
+            sources[setting.name] = f"ini {setting.ini}"
+    return RawSettings(values=values, flags=flags, sources=sources)
+
+
+def import_object(name: str, spec: str) -> Any:
+    """Import ``"module:attr"`` (dots allowed in attr) for setting ``name``, or raise :class:`SettingError`."""
+    module_name, sep, attr_path = spec.partition(":")
+    if not sep or not module_name or not attr_path:
+        raise SettingError(setting_problem(name, f'is {spec!r}; it must be "module:attribute".'))
+    try:
+        target: Any = importlib.import_module(module_name)
+    except Exception as exc:
+        raise SettingError(
+            setting_problem(name, f"is {spec!r}, but importing {module_name!r} failed: {type(exc).__name__}: {exc}")
+        ) from None
+    for part in attr_path.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise SettingError(
+                setting_problem(name, f"is {spec!r}, but {module_name!r} has no attribute {attr_path!r}.")
+            ) from None
+    return target
+
+
+def require_callable(name: str, spec: str, value: Any) -> Callable[..., Any]:
+    """Check that a dependency setting points at something FastAPI can call."""
+    if not callable(value):
+        raise SettingError(
+            setting_problem(name, f"is {spec!r}, which is a {type(value).__name__}, not a dependency callable.")
+        )
+    return value  # type: ignore[no-any-return]

@@ -1,0 +1,43 @@
+"""Protocols for pytest-svc's callable fixtures, so tests can annotate them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+import httpx
+
+
+class MakeUser(Protocol):
+    """The ``make_user`` fixture."""
+
+    def __call__(
+        self,
+        *,
+        roles: Iterable[str] = ...,
+        permissions: Iterable[str] = ...,
+        tenant_id: str | None = ...,
+        email: str | None = ...,
+        name: str | None = ...,
+        id: str | None = ...,
+        **extra: Any,
+    ) -> Any: ...
+
+
+class MockAuthToken(Protocol):
+    """The ``mock_auth_token`` fixture."""
+
+    def __call__(self, user: Any = ...) -> str: ...
+
+
+class MakeClient(Protocol):
+    """The ``make_client`` fixture."""
+
+    def __call__(self, user: Any = ..., **kwargs: Any) -> httpx.AsyncClient: ...
+
+
+class AssertMaxQueries(Protocol):
+    """The ``assert_max_queries`` fixture."""
+
+    def __call__(self, n: int) -> AbstractContextManager[list[str]]: ...
