@@ -1,0 +1,49 @@
+"""Plugin tests drive inner pytest runs through pytester, against the companion project in examples/."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import re
+
+import pytest
+from sqlalchemy import make_url
+
+# pytester's in-process runs drop every module first imported during the run; C extensions do not survive being
+# imported a second time (asyncpg segfaults), so they are imported once here, in the outer session.
+for _extension in ("asyncpg", "asyncpg.pgproto.pgproto", "lupa", "lupa.lua51"):
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_extension)
+
+SAMPLE_INI = """
+[pytest]
+pythonpath = .
+svc_app = sampleapp:app
+svc_metadata = sampleapp:Base
+svc_db_dependency = sampleapp:get_session
+svc_redis_dependency = sampleapp:get_redis
+svc_user_dependency = sampleapp:authenticate
+asyncio_mode = strict
+asyncio_default_fixture_loop_scope = function
+filterwarnings = error
+"""
+
+
+@pytest.fixture(autouse=True)
+def _inner_runs_use_their_own_backends(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Inner runs inherit SVC_DB_URL / SVC_REDIS_URL, so every plugin test also runs on the real servers in CI.
+    # They get a database name of their own (never this session's test_svc) and Redis indexes from 8 up.
+    if url := os.environ.get("SVC_DB_URL"):
+        name = "svc_" + re.sub(r"\W+", "_", request.node.name)[:40].strip("_").lower()
+        monkeypatch.setenv("SVC_DB_URL", make_url(url).set(database=name).render_as_string(hide_password=False))
+    if os.environ.get("SVC_REDIS_URL"):
+        monkeypatch.setenv("SVC_REDIS_URL", re.sub(r"/\d+$", "", os.environ["SVC_REDIS_URL"]) + "/8")
+
+
+@pytest.fixture
+def sample_project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A pytester project with sampleapp.py and an ini that points the plugin at it."""
+    pytester.copy_example("sample_project")
+    pytester.makeini(SAMPLE_INI)
+    return pytester

@@ -1,0 +1,244 @@
+"""db_engine, db_sessionmaker and db_session: every test's writes vanish, app commits and rollbacks included."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+ON_POSTGRES = bool(os.environ.get("SVC_DB_URL"))
+needs_postgres = pytest.mark.skipif(
+    not ON_POSTGRES, reason="needs SVC_DB_URL pointing at PostgreSQL (CI's second pass sets it)"
+)
+
+
+def pg_admin(sql: str, database: str = "postgres") -> list[tuple[object, ...]]:
+    """Run one statement on the server behind SVC_DB_URL, outside any plugin machinery."""
+
+    async def run() -> list[tuple[object, ...]]:
+        url = make_url(os.environ["SVC_DB_URL"]).set(database=database)
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                result = await conn.execute(text(sql))
+                return [tuple(row) for row in result] if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def test_row_committed_by_app_code_is_gone_in_the_next_test(sample_project: pytest.Pytester) -> None:
+    sample_project.makepyfile(
+        """
+        import pytest
+        from sqlalchemy import func, select
+        from sampleapp import Item
+
+        pytestmark = pytest.mark.asyncio
+
+        async def test_writes(client, db_session):
+            assert (await client.post("/items/committed")).status_code == 201
+            assert await db_session.scalar(select(func.count()).select_from(Item)) == 1
+
+        async def test_sees_nothing(client, db_session):
+            assert await db_session.scalar(select(func.count()).select_from(Item)) == 0
+            assert (await client.get("/items/count")).json() == 0
+        """
+    )
+    sample_project.runpytest().assert_outcomes(passed=2)
+
+
+def test_app_rollback_keeps_the_tests_earlier_data(sample_project: pytest.Pytester) -> None:
+    sample_project.makepyfile(
+        """
+        import pytest
+        from sampleapp import Item
+
+        @pytest.mark.asyncio
+        async def test_rollback(client, db_session):
+            db_session.add(Item(name="from-test"))
+            await db_session.flush()
+            response = await client.post("/items/from-app/then-rollback")
+            assert response.json() == {"rolled_back": "from-app"}
+            assert (await client.get("/items")).json() == ["from-test"]
+        """
+    )
+    sample_project.runpytest().assert_outcomes(passed=1)
+
+
+def test_commit_in_the_test_stays_inside_the_test(sample_project: pytest.Pytester) -> None:
+    sample_project.makepyfile(
+        """
+        import pytest
+        from sqlalchemy import func, select
+        from sampleapp import Item
+
+        pytestmark = pytest.mark.asyncio
+
+        async def test_commit_then_sessionmaker_begin(db_session, db_sessionmaker):
+            db_session.add(Item(name="a"))
+            await db_session.commit()
+            async with db_sessionmaker.begin() as other:
+                other.add(Item(name="b"))
+            assert await db_session.scalar(select(func.count()).select_from(Item)) == 2
+
+        async def test_clean(db_session):
+            assert await db_session.scalar(select(func.count()).select_from(Item)) == 0
+        """
+    )
+    sample_project.runpytest().assert_outcomes(passed=2)
+
+
+def test_failing_test_does_not_leak_into_the_next(sample_project: pytest.Pytester) -> None:
+    sample_project.makepyfile(
+        """
+        import pytest
+        from sqlalchemy import func, select
+        from sqlalchemy.exc import IntegrityError
+        from sampleapp import Item
+
+        pytestmark = pytest.mark.asyncio
+
+        async def test_breaks(db_session):
+            db_session.add_all([Item(name="dup"), Item(name="dup")])
+            with pytest.raises(IntegrityError):
+                await db_session.flush()
+            raise AssertionError("deliberate")
+
+        async def test_after(db_session):
+            assert await db_session.scalar(select(func.count()).select_from(Item)) == 0
+            db_session.add(Item(name="dup"))
+            await db_session.flush()
+        """
+    )
+    sample_project.runpytest().assert_outcomes(passed=1, failed=1)
+
+
+def test_seed_hook_runs_once_and_tests_roll_back_to_it(sample_project: pytest.Pytester) -> None:
+    sample_project.makeconftest(
+        """
+        from sqlalchemy.orm import Session
+        from sampleapp import Item
+
+        calls = []
+
+        def pytest_svc_seed_db(config, connection):
+            calls.append(1)
+            with Session(bind=connection) as session:
+                session.add(Item(name="seeded"))
+                session.flush()
+        """
+    )
+    sample_project.makepyfile(
+        """
+        import pytest
+        from sqlalchemy import select
+        from sampleapp import Item
+        import conftest
+
+        pytestmark = pytest.mark.asyncio
+
+        @pytest.mark.parametrize("n", range(3))
+        async def test_seeded(db_session, n):
+            db_session.add(Item(name=f"extra{n}"))
+            await db_session.flush()
+            names = (await db_session.scalars(select(Item.name).order_by(Item.id))).all()
+            assert names == ["seeded", f"extra{n}"]
+            assert conftest.calls == [1]
+        """
+    )
+    sample_project.runpytest().assert_outcomes(passed=3)
+
+
+def test_db_engine_without_metadata_names_the_setting(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_uses_db(db_session):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*svc_metadata is not set, and the db_engine fixture needs it.*", "*svc_metadata = *"])
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+@pytest.mark.parametrize("workers", ["2"])
+def test_xdist_workers_get_their_own_database(sample_project: pytest.Pytester, workers: str) -> None:
+    sample_project.makepyfile(
+        """
+        import os
+        import pytest
+        from sqlalchemy import func, select, text
+        from sampleapp import Item
+
+        @pytest.mark.asyncio
+        @pytest.mark.parametrize("n", range(8))
+        async def test_isolated(client, db_session, db_engine, n):
+            assert (await client.post(f"/items/n{n}")).status_code == 201
+            assert await db_session.scalar(select(func.count()).select_from(Item)) == 1
+            worker = os.environ["PYTEST_XDIST_WORKER"]
+            name = db_engine.url.database
+            if db_engine.dialect.name == "postgresql":
+                assert name.endswith(f"_{worker}") and name.startswith("test_")
+                current = await db_session.scalar(text("SELECT current_database()"))
+                assert current == name
+        """
+    )
+    result = sample_project.runpytest_subprocess("-n", workers, "-p", "xdist")
+    result.assert_outcomes(passed=8)
+
+
+@needs_postgres
+def test_database_named_in_the_url_is_untouched(sample_project: pytest.Pytester) -> None:
+    name = make_url(os.environ["SVC_DB_URL"]).database
+    assert name is not None
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
+    pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        pg_admin("CREATE TABLE precious (v text)", name)
+        pg_admin("INSERT INTO precious VALUES ('keep me')", name)
+        sample_project.makepyfile(
+            """
+            import pytest
+
+            @pytest.mark.asyncio
+            async def test_writes(client):
+                assert (await client.post("/items/x")).status_code == 201
+            """
+        )
+        sample_project.runpytest().assert_outcomes(passed=1)
+        assert pg_admin("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", name) == [("precious",)]
+        assert pg_admin("SELECT v FROM precious", name) == [("keep me",)]
+        assert pg_admin(f"SELECT datname FROM pg_database WHERE datname LIKE 'test_{name}%'") == []
+    finally:
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@needs_postgres
+def test_foreign_test_database_is_refused_and_kept(sample_project: pytest.Pytester) -> None:
+    test_name = f"test_{make_url(os.environ['SVC_DB_URL']).database}"
+    pg_admin(f'CREATE DATABASE "{test_name}"')
+    try:
+        sample_project.makepyfile(
+            """
+            import pytest
+
+            @pytest.mark.asyncio
+            async def test_uses_db(db_session):
+                pass
+            """
+        )
+        result = sample_project.runpytest()
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines([f"*database '{test_name}' already exists*not created by pytest-svc*"])
+        assert pg_admin(f"SELECT 1 FROM pg_database WHERE datname = '{test_name}'") == [(1,)]
+    finally:
+        pg_admin(f'DROP DATABASE IF EXISTS "{test_name}" WITH (FORCE)')
