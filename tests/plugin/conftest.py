@@ -43,7 +43,7 @@ def _inner_runs_use_their_own_backends(request: pytest.FixtureRequest, monkeypat
 
 @pytest.fixture
 def sample_project(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A pytester project with sampleapp.py and an ini that points the plugin at it."""
+    """A pytester project with sampleapp.py and a pytest.ini that points the plugin at it."""
     pytester.copy_example("sample_project")
-    pytester.makeini(SAMPLE_INI)
+    pytester.makefile(".ini", pytest=SAMPLE_INI)
     return pytester

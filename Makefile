@@ -1,0 +1,35 @@
+# The two commands of the quick start (`make demo`, `make test`) bootstrap .venv from nothing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# The demo always shows the embedded defaults, whatever the shell exports.
+EMBEDDED := env -u SVC_DB_URL -u SVC_REDIS_URL
+
+.PHONY: demo test bench lint clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "pytest-svc needs Python 3.11+; run: make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(EMBEDDED) $(BIN)/pytest tests/reference_app -p no:cacheprovider -q -rA --no-header | tail -n 40
+
+test: $(STAMP)
+	$(BIN)/pytest -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/pytest benchmarks -o addopts="" -p pytester -p no:cacheprovider --benchmark-only \
+		--benchmark-json=benchmarks/results/fixture_overhead.json
+	$(BIN)/python benchmarks/report.py benchmarks/results/fixture_overhead.json
+
+lint: $(STAMP)
+	$(BIN)/ruff check src reference_app tests benchmarks
+	$(BIN)/ruff format --check src reference_app tests benchmarks
+	$(BIN)/mypy src reference_app
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
