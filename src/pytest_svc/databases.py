@@ -71,7 +71,9 @@ class DatabaseTarget:
             if importlib.util.find_spec("asyncpg") is None:
                 raise SettingError(
                     setting_problem(
-                        "db_url", "names asyncpg, which is not installed: pip install 'pytest-svc[postgres]'."
+                        "db_url",
+                        "names asyncpg, which is not installed: pip install 'pytest-svc[postgres]'.",
+                        show_example=False,
                     )
                 )
             if not url.database:

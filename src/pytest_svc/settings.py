@@ -111,15 +111,17 @@ class SettingError(Exception):
     """A setting is missing or wrong; the message names it and shows the fix."""
 
 
-def setting_problem(name: str, problem: str) -> str:
-    """Say what is wrong with setting ``name`` and show where and how to set it."""
+def setting_problem(name: str, problem: str, *, show_example: bool = True) -> str:
+    """Say what is wrong with setting ``name`` and, unless the fix lies elsewhere, how to set it."""
     setting = SETTINGS_BY_NAME[name]
-    return (
-        f"pytest-svc: {setting.ini} {problem}\n"
-        f"  Set it in pyproject.toml under [tool.pytest.ini_options], e.g.  {setting.ini} = "
-        f'"{setting.example}"\n'
-        f"  (or {setting.option}={setting.example}, or {setting.env}={setting.example})."
-    )
+    message = f"pytest-svc: {setting.ini} {problem}"
+    if show_example:
+        message += (
+            f"\n  Set it in pyproject.toml under [tool.pytest.ini_options], e.g.  {setting.ini} = "
+            f'"{setting.example}"\n'
+            f"  (or {setting.option}={setting.example}, or {setting.env}={setting.example})."
+        )
+    return message
 
 
 @dataclasses.dataclass(frozen=True)

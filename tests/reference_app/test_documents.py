@@ -35,7 +35,7 @@ async def test_create_records_the_caller_not_the_body_as_author(
     response = await auth_client.post("/documents", json={"title": "Plan", "created_by": "forged@example.com"})
 
     assert response.status_code == 201
-    # Column query: reads the row, not an object the app may have left in the shared identity map.
+    # Column query: reads the row as stored, whatever objects the sessions hold.
     row = (
         await db_session.execute(
             select(Document.title, Document.created_by, Document.updated_by, Document.tenant_id).where(
