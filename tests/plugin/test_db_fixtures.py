@@ -155,6 +155,7 @@ def test_seed_hook_runs_once_and_tests_roll_back_to_it(sample_project: pytest.Py
 
 
 def test_db_engine_without_metadata_names_the_setting(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(
         """
         import pytest
