@@ -243,3 +243,70 @@ def test_foreign_test_database_is_refused_and_kept(sample_project: pytest.Pytest
         assert pg_admin(f"SELECT 1 FROM pg_database WHERE datname = '{test_name}'") == [(1,)]
     finally:
         pg_admin(f'DROP DATABASE IF EXISTS "{test_name}" WITH (FORCE)')
+
+
+REUSE_CHECK = """
+import pytest
+from sqlalchemy import select
+from sampleapp import Item
+import conftest
+
+@pytest.mark.asyncio
+async def test_seeded_once(db_session):
+    names = (await db_session.scalars(select(Item.name))).all()
+    assert names == ["seeded"]
+    assert conftest.calls == {calls}
+"""
+
+SEED_CONFTEST = """
+from sqlalchemy.orm import Session
+from sampleapp import Item
+
+calls = []
+
+def pytest_svc_seed_db(config, connection):
+    calls.append(1)
+    with Session(bind=connection) as session:
+        session.add(Item(name="seeded"))
+        session.flush()
+"""
+
+
+def test_sqlite_file_database_is_derived_created_and_removed(sample_project: pytest.Pytester) -> None:
+    sample_project.makeconftest(SEED_CONFTEST)
+    sample_project.makepyfile(
+        REUSE_CHECK.format(calls=[1])
+        + """
+def test_file_is_the_test_database(db_engine):
+    assert db_engine.url.database == "data/test_app.db"
+"""
+    )
+    url = "sqlite+aiosqlite:///data/app.db"
+    sample_project.runpytest(f"--svc-db-url={url}").assert_outcomes(passed=2)
+    assert not (sample_project.path / "data" / "test_app.db").exists()
+    assert not (sample_project.path / "data" / "app.db").exists()
+
+    sample_project.runpytest(f"--svc-db-url={url}", "--svc-reuse-db").assert_outcomes(passed=2)
+    assert (sample_project.path / "data" / "test_app.db").exists()
+    # Reused: the schema and seed data are there already, so the seed hook does not run again.
+    sample_project.makepyfile(REUSE_CHECK.format(calls=[]))
+    sample_project.runpytest(f"--svc-db-url={url}", "--svc-reuse-db").assert_outcomes(passed=1)
+    assert (sample_project.path / "data" / "test_app.db").exists()
+
+
+@needs_postgres
+def test_reuse_db_keeps_the_postgres_database_between_runs(sample_project: pytest.Pytester) -> None:
+    test_name = f"test_{make_url(os.environ['SVC_DB_URL']).database}"
+    sample_project.makeconftest(SEED_CONFTEST)
+    try:
+        sample_project.makepyfile(REUSE_CHECK.format(calls=[1]))
+        sample_project.runpytest("--svc-reuse-db").assert_outcomes(passed=1)
+        assert pg_admin(f"SELECT 1 FROM pg_database WHERE datname = '{test_name}'") == [(1,)]
+        sample_project.makepyfile(REUSE_CHECK.format(calls=[]))
+        sample_project.runpytest("--svc-reuse-db").assert_outcomes(passed=1)
+        # Without --svc-reuse-db the leftover (ours, by its mark) is replaced, then dropped at the end.
+        sample_project.makepyfile(REUSE_CHECK.format(calls=[1]))
+        sample_project.runpytest().assert_outcomes(passed=1)
+        assert pg_admin(f"SELECT 1 FROM pg_database WHERE datname = '{test_name}'") == []
+    finally:
+        pg_admin(f'DROP DATABASE IF EXISTS "{test_name}" WITH (FORCE)')
