@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(EMBEDDED) $(BIN)/pytest tests/reference_app -p no:cacheprovider -q -rA --no-header | tail -n 40
+	$(EMBEDDED) $(BIN)/pytest tests/reference_app -p no:cacheprovider -v
 
 test: $(STAMP)
 	$(BIN)/pytest -p no:cacheprovider
