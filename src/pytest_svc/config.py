@@ -11,7 +11,14 @@ from sqlalchemy import MetaData
 
 from pytest_svc.databases import DatabaseTarget
 from pytest_svc.redis_server import RedisTarget
-from pytest_svc.settings import RawSettings, SettingError, import_object, require_callable, setting_problem
+from pytest_svc.settings import (
+    RawSettings,
+    SettingError,
+    a_or_an,
+    import_object,
+    require_callable,
+    setting_problem,
+)
 
 SVC_CONFIG_KEY = pytest.StashKey["SvcConfig"]()
 
@@ -30,7 +37,7 @@ def _as_metadata(spec: str, value: Any) -> MetaData:
         return metadata
     raise SettingError(
         setting_problem(
-            "metadata", f"is {spec!r}, a {type(value).__name__}; it must be a MetaData or a declarative base."
+            "metadata", f"is {spec!r}, {a_or_an(type(value).__name__)}; it must be a MetaData or a declarative base."
         )
     )
 
@@ -67,7 +74,7 @@ class SvcConfig:
         app = imported("app")
         if app is not None and not callable(app[1]):
             raise SettingError(
-                setting_problem("app", f"is {app[0]!r}, a {type(app[1]).__name__}, not an ASGI app or factory.")
+                setting_problem("app", f"is {app[0]!r}, {a_or_an(type(app[1]).__name__)}, not an ASGI app or factory.")
             )
         metadata = imported("metadata")
         return cls(

@@ -57,7 +57,7 @@ class DatabaseTarget:
         """Check a ``db_url`` setting value and derive the test database from it."""
         try:
             url = make_url(raw or DEFAULT_DB_URL)
-        except ArgumentError:
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise SettingError(setting_problem("db_url", f"is {raw!r}, which is not a database URL.")) from None
         suffix = f"_{worker}" if worker else ""
         if url.drivername == "sqlite+aiosqlite":

@@ -88,7 +88,10 @@ def assert_max_queries(query_counter: QueryCounter) -> Callable[[int], contextli
             yield captured
         if len(captured) > n:
             pytest.fail(
-                f"expected at most {n} SQL statements, {len(captured)} were executed:\n{format_statements(captured)}",
+                f"expected at most {n} SQL statement{'' if n == 1 else 's'}, {len(captured)} were executed:\n"
+                f"{format_statements(captured)}\n"
+                "A query repeated per row is an N+1: load the relation with selectinload()/joinedload(), or "
+                "fetch the rows in one query.",
                 pytrace=False,
             )
 

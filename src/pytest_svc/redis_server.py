@@ -53,6 +53,10 @@ class RedisTarget:
             )
         if parts.scheme == "unix":
             return cls(raw, decode_responses, allow_flush)
+        try:
+            parts.port  # noqa: B018 - urlsplit checks the port only when asked
+        except ValueError:
+            raise SettingError(setting_problem("redis_url", f"is {raw!r}; the port must be a number.")) from None
         path = parts.path.strip("/") or "0"
         if not path.isdigit():
             raise SettingError(setting_problem("redis_url", f"is {raw!r}; the path must be a database number like /0."))

@@ -111,17 +111,27 @@ class SettingError(Exception):
     """A setting is missing or wrong; the message names it and shows the fix."""
 
 
+def a_or_an(noun: str) -> str:
+    """``"a str"``, ``"an int"``: for messages that name a type."""
+    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
+
+
 def setting_problem(name: str, problem: str, *, show_example: bool = True) -> str:
     """Say what is wrong with setting ``name`` and, unless the fix lies elsewhere, how to set it."""
     setting = SETTINGS_BY_NAME[name]
     message = f"pytest-svc: {setting.ini} {problem}"
-    if show_example:
-        message += (
-            f"\n  Set it in pyproject.toml under [tool.pytest.ini_options], e.g.  {setting.ini} = "
-            f'"{setting.example}"\n'
-            f"  (or {setting.option}={setting.example}, or {setting.env}={setting.example})."
+    if not show_example:
+        return message
+    if setting.kind == "flag":
+        return message + (
+            f"\n  Set it in pyproject.toml under [tool.pytest.ini_options], e.g.  {setting.ini} = true\n"
+            f"  (or pass {setting.option}, or set {setting.env}=1)."
         )
-    return message
+    return message + (
+        f"\n  Set it in pyproject.toml under [tool.pytest.ini_options], e.g.  {setting.ini} = "
+        f'"{setting.example}"\n'
+        f"  (or {setting.option}={setting.example}, or {setting.env}={setting.example})."
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,7 +173,12 @@ def resolve_settings(config: pytest.Config, environ: dict[str, str] | None = Non
                 flags[setting.name] = _parse_flag(setting, env[setting.env], setting.env)
                 sources[setting.name] = setting.env
             else:
-                ini_value = config.getini(setting.ini)
+                try:
+                    ini_value = config.getini(setting.ini)
+                except (ValueError, pytest.UsageError) as exc:  # pytest's bare "invalid truth value 'x'"
+                    raise SettingError(
+                        setting_problem(setting.name, f"from ini is not true or false: {exc}.")
+                    ) from None
                 flags[setting.name] = bool(ini_value)
                 sources[setting.name] = f"ini {setting.ini}"
             continue
@@ -203,6 +218,6 @@ def require_callable(name: str, spec: str, value: Any) -> Callable[..., Any]:
     """Check that a dependency setting points at something FastAPI can call."""
     if not callable(value):
         raise SettingError(
-            setting_problem(name, f"is {spec!r}, which is a {type(value).__name__}, not a dependency callable.")
+            setting_problem(name, f"is {spec!r}, which is {a_or_an(type(value).__name__)}, not a dependency callable.")
         )
     return value  # type: ignore[no-any-return]

@@ -1,0 +1,348 @@
+"""Settings: CLI > environment > ini, and every misconfiguration stops the run with a message that shows the fix."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import make_url
+
+from pytest_svc.databases import DatabaseTarget
+from pytest_svc.redis_server import RedisTarget
+
+BASE_INI = """
+[pytest]
+pythonpath = .
+asyncio_mode = strict
+asyncio_default_fixture_loop_scope = function
+filterwarnings = error
+"""
+
+WRONG_VALUES = """
+number = 42
+text = "not metadata"
+"""
+
+BROKEN_MODULE = """
+raise RuntimeError("broken on purpose")
+"""
+
+EXAMPLES = {
+    "svc_app": "myservice.main:app",
+    "svc_metadata": "myservice.db:Base",
+    "svc_db_dependency": "myservice.db:get_session",
+    "svc_redis_dependency": "myservice.cache:get_redis",
+    "svc_user_dependency": "myservice.auth:authenticate",
+    "svc_db_url": "postgresql+asyncpg://postgres@127.0.0.1:5432/myservice",
+    "svc_redis_url": "redis://127.0.0.1:6379/0",
+    "svc_reuse_db": "true",  # flags are shown unquoted: a TOML boolean
+}
+
+
+def write_ini(pytester: pytest.Pytester, **settings: str) -> None:
+    pytester.makeini(BASE_INI + "".join(f"{key} = {value}\n" for key, value in settings.items()))
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """An inner project with no svc settings, modules holding wrong values, and one passing test."""
+    # CI's second pass exports these; a test about configuration decides every source itself.
+    monkeypatch.delenv("SVC_DB_URL", raising=False)
+    monkeypatch.delenv("SVC_REDIS_URL", raising=False)
+    pytester.makepyfile(wrong_values=WRONG_VALUES, broken=BROKEN_MODULE, test_plain="def test_plain():\n    pass\n")
+    write_ini(pytester)
+    return pytester
+
+
+def configure(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, key: str, value: str, source: str
+) -> list[str]:
+    """Give setting ``key`` (ini spelling) the value from ``source``; return the CLI arguments to pass."""
+    if source == "ini":
+        write_ini(pytester, **{key: value})
+        return []
+    if source == "env":
+        monkeypatch.setenv(key.upper(), value)
+        return []
+    return [f"--{key.replace('_', '-')}={value}"]
+
+
+def assert_usage_error(result: pytest.RunResult, key: str, problem: str) -> None:
+    """The run stopped before any test, with a few lines naming ``key``, the problem and an example."""
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    example = EXAMPLES[key] if key == "svc_reuse_db" else f'"{EXAMPLES[key]}"'
+    result.stderr.fnmatch_lines([f"ERROR: pytest-svc: {key} {problem}", f"*e.g.  {key} = {example}"])
+    result.stderr.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")
+    result.stdout.no_fnmatch_line("*passed*")
+    assert len([line for line in result.stderr.lines if line.strip()]) <= 4, result.stderr.str()
+
+
+SESSION_START_ERRORS = [
+    pytest.param("svc_app", "wrong_values.number", "ini", "is *; it must be *module:attribute*", id="app-no-colon"),
+    pytest.param(
+        "svc_app",
+        "broken:app",
+        "ini",
+        "is 'broken:app', but importing 'broken' failed: RuntimeError: broken on purpose",
+        id="app-module-raises",
+    ),
+    pytest.param(
+        "svc_app",
+        "not_a_module_anywhere:app",
+        "env",
+        "*importing 'not_a_module_anywhere' failed: ModuleNotFoundError: No module named 'not_a_module_anywhere'",
+        id="app-module-missing",
+    ),
+    pytest.param(
+        "svc_app", "wrong_values:nope", "cli", "*'wrong_values' has no attribute 'nope'.", id="app-missing-attribute"
+    ),
+    pytest.param(
+        "svc_app", "wrong_values:number", "ini", "*a* int, not an ASGI app or factory.", id="app-not-callable"
+    ),
+    pytest.param(
+        "svc_metadata",
+        "wrong_values:text",
+        "ini",
+        "*a* str; it must be a MetaData or a declarative base.",
+        id="metadata-wrong-type",
+    ),
+    *(
+        pytest.param(key, "wrong_values:number", "ini", "*a* int, not a dependency callable.", id=key[4:])
+        for key in ("svc_db_dependency", "svc_redis_dependency", "svc_user_dependency")
+    ),
+    pytest.param("svc_db_url", "not a url", "ini", "is 'not a url', which is not a database URL.", id="db-unparsable"),
+    pytest.param(
+        "svc_db_url",
+        "mysql+aiomysql://root@127.0.0.1/shop",
+        "env",
+        "uses driver 'mysql+aiomysql'; pytest-svc supports sqlite+aiosqlite and postgresql+asyncpg.",
+        id="db-unsupported-driver",
+    ),
+    pytest.param(
+        "svc_db_url",
+        "postgresql://postgres@127.0.0.1/shop",
+        "cli",
+        "uses driver 'postgresql';*Use postgresql+asyncpg://*",
+        id="db-postgres-sync-driver",
+    ),
+    pytest.param(
+        "svc_db_url", "sqlite:///x.db", "ini", "uses driver 'sqlite';*Use sqlite+aiosqlite://*", id="db-sqlite-sync"
+    ),
+    pytest.param(
+        "svc_db_url",
+        "postgresql+asyncpg://postgres@127.0.0.1:5432",
+        "env",
+        "*with no database name; the plugin creates test_<name> from it.",
+        id="db-no-database-name",
+    ),
+    pytest.param(
+        "svc_db_url",
+        "postgresql+asyncpg://postgres@127.0.0.1:port/shop",
+        "ini",
+        "*port*",
+        id="db-non-numeric-port",
+    ),
+    pytest.param(
+        "svc_redis_url",
+        "http://127.0.0.1:6379/0",
+        "ini",
+        "is 'http://127.0.0.1:6379/0'; it must start with redis://, rediss:// or unix://.",
+        id="redis-wrong-scheme",
+    ),
+    pytest.param(
+        "svc_redis_url",
+        "redis://127.0.0.1:6379/cache",
+        "env",
+        "*; the path must be a database number like /0.",
+        id="redis-db-not-a-number",
+    ),
+    pytest.param(
+        "svc_redis_url",
+        "redis://127.0.0.1:port/0",
+        "ini",
+        "*port*",
+        id="redis-non-numeric-port",
+    ),
+    pytest.param(
+        "svc_reuse_db",
+        "maybe",
+        "env",
+        "from SVC_REUSE_DB is 'maybe', which is not true or false.",
+        id="flag-env-not-boolean",
+    ),
+    pytest.param(
+        "svc_reuse_db",
+        "maybe",
+        "ini",
+        "from ini is not true or false: invalid truth value 'maybe'.",
+        id="flag-ini-not-boolean",
+    ),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "source", "problem"), SESSION_START_ERRORS)
+def test_misconfiguration_stops_the_session_with_the_fix(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, key: str, value: str, source: str, problem: str
+) -> None:
+    args = configure(project, monkeypatch, key, value, source)
+    assert_usage_error(project.runpytest(*args), key, problem)
+
+
+def test_the_suggested_cli_spelling_of_a_flag_is_accepted(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SVC_REUSE_DB", "maybe")
+    message = project.runpytest().stderr.str()
+    suggested = re.search(r"--svc-reuse-db\S*", message)
+    assert suggested is not None, message
+    monkeypatch.delenv("SVC_REUSE_DB")
+    result = project.runpytest(suggested.group(0).rstrip(",."))
+    assert result.ret == pytest.ExitCode.OK, result.stderr.str()
+
+
+def test_fixture_needing_an_unset_setting_fails_the_test_not_the_session(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_app="""
+        import pytest
+
+        pytestmark = pytest.mark.asyncio
+
+        async def test_first(client):
+            pass
+
+        async def test_second(client):
+            pass
+        """
+    )
+    result = project.runpytest()
+    result.assert_outcomes(passed=1, errors=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["*pytest-svc: svc_app is not set, and the app fixture needs it.", '*e.g.  svc_app = "myservice.main:app"*']
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_default_header_names_in_memory_sqlite_and_fakeredis(project: pytest.Pytester) -> None:
+    result = project.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["svc: db=sqlite+aiosqlite (memory) redis=fakeredis"])
+
+
+@pytest.mark.parametrize(
+    ("sources", "shown"),
+    [
+        (("ini", "env", "cli"), "cli"),
+        (("ini", "env"), "env"),
+        (("ini", "cli"), "cli"),
+        (("ini",), "ini"),
+        (("env",), "env"),
+    ],
+)
+def test_cli_beats_environment_beats_ini(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, sources: tuple[str, ...], shown: str
+) -> None:
+    redis_index = {"ini": 1, "env": 2, "cli": 3}
+    settings = {
+        source: {
+            "db_url": f"sqlite+aiosqlite:///{source}.db",
+            "redis_url": f"redis://127.0.0.1:6379/{redis_index[source]}",
+        }
+        for source in sources
+    }
+    if "ini" in settings:
+        write_ini(project, **{f"svc_{name}": value for name, value in settings["ini"].items()})
+    for name, value in settings.get("env", {}).items():
+        monkeypatch.setenv(f"SVC_{name.upper()}", value)
+    args = [f"--svc-{name.replace('_', '-')}={value}" for name, value in settings.get("cli", {}).items()]
+    result = project.runpytest(*args)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [f"svc: db=sqlite+aiosqlite:///test_{shown}.db redis=redis://127.0.0.1:6379/{redis_index[shown]}"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("ini", "env", "cli", "kept"),
+    [
+        ("true", None, False, True),
+        ("true", "0", False, False),
+        ("false", "yes", False, True),
+        (None, "no", True, True),
+        (None, None, False, False),
+    ],
+)
+def test_flag_precedence_decides_whether_the_database_is_kept(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ini: str | None, env: str | None, cli: bool, kept: bool
+) -> None:
+    project.copy_example("sample_project")
+    settings = {"svc_metadata": "sampleapp:Base", "svc_db_url": "sqlite+aiosqlite:///app.db"}
+    write_ini(project, **settings, **({"svc_reuse_db": ini} if ini else {}))
+    if env is not None:
+        monkeypatch.setenv("SVC_REUSE_DB", env)
+    project.makepyfile(
+        test_db="""
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_uses_db(db_session):
+            pass
+        """
+    )
+    result = project.runpytest(*(["--svc-reuse-db"] if cli else []))
+    result.assert_outcomes(passed=2)
+    assert (project.path / "test_app.db").exists() is kept
+
+
+@pytest.mark.parametrize(
+    ("raw", "worker", "test_name"),
+    [
+        ("postgresql+asyncpg://postgres@127.0.0.1:5432/svc", None, "test_svc"),
+        ("postgresql+asyncpg://postgres@127.0.0.1:5432/svc", "gw2", "test_svc_gw2"),
+        ("sqlite+aiosqlite:///./data/app.db", None, "data/test_app.db"),
+        ("sqlite+aiosqlite:///./data/app.db", "gw1", "data/test_app_gw1.db"),
+    ],
+)
+def test_database_target_derives_a_test_database_per_worker(raw: str, worker: str | None, test_name: str) -> None:
+    target = DatabaseTarget.parse(raw, worker)
+    assert target.test_name == test_name
+    assert target.url == make_url(raw)
+    assert target.test_url.drivername == target.url.drivername
+
+
+@pytest.mark.parametrize("raw", [None, "", "sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"])
+def test_in_memory_sqlite_is_shared_by_name_but_never_a_file(raw: str | None) -> None:
+    target = DatabaseTarget.parse(raw, "gw3")
+    assert target.kind == "sqlite-memory"
+    assert target.test_url == target.url
+    assert target.describe() == "sqlite+aiosqlite (memory)"
+
+
+def test_database_description_hides_the_password() -> None:
+    target = DatabaseTarget.parse("postgresql+asyncpg://app:s3cret@db.internal:5432/shop", "gw0")
+    assert target.describe() == "postgresql+asyncpg://app:***@db.internal:5432/test_shop_gw0"
+
+
+@pytest.mark.parametrize(
+    ("raw", "worker", "url"),
+    [
+        ("redis://127.0.0.1:6379/3", None, "redis://127.0.0.1:6379/3"),
+        ("redis://127.0.0.1:6379/3", "gw2", "redis://127.0.0.1:6379/5"),
+        ("redis://127.0.0.1:6379", "gw1", "redis://127.0.0.1:6379/1"),
+        ("rediss://:pw@cache.internal:6380/0", "gw4", "rediss://:pw@cache.internal:6380/4"),
+        ("unix:///run/redis.sock", "gw2", "unix:///run/redis.sock"),
+    ],
+)
+def test_redis_target_adds_the_worker_number_to_the_index(raw: str, worker: str | None, url: str) -> None:
+    target = RedisTarget.parse(raw, worker, decode_responses=True, allow_flush=False)
+    assert target.url == url
+    assert not target.is_fake
+    assert (target.decode_responses, target.allow_flush) == (True, False)
+
+
+def test_redis_target_without_url_is_fakeredis_and_description_hides_the_password() -> None:
+    assert RedisTarget.parse(None, "gw1", decode_responses=False, allow_flush=False).describe() == "fakeredis"
+    real = RedisTarget.parse("rediss://:pw@cache.internal:6380/0", None, decode_responses=False, allow_flush=False)
+    assert real.describe() == "rediss://cache.internal:6380/0"
