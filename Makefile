@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(BIN)/pytest -p no:cacheprovider
 
 bench: $(STAMP)
-	$(BIN)/pytest benchmarks -o addopts="" -p pytester -p no:cacheprovider --benchmark-only \
+	$(BIN)/pytest benchmarks -p benchmark -p no:cacheprovider --benchmark-only \
 		--benchmark-json=benchmarks/results/fixture_overhead.json
 	$(BIN)/python benchmarks/report.py benchmarks/results/fixture_overhead.json
 

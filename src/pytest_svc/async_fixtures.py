@@ -27,13 +27,31 @@ except ImportError:  # pragma: no cover - pytest-asyncio is a dependency, but an
     pytest_asyncio = None  # type: ignore[assignment]
 
 SYNC_TEST_MESSAGE = (
-    "pytest-svc: {fixture} is an async fixture, but {test} is not an async test. "
+    "pytest-svc: {test} is not an async test, but the fixtures it uses need the event loop ({fixture}). "
     "Make the test `async def` and mark it @pytest.mark.asyncio (pytest-asyncio) or @pytest.mark.anyio."
 )
 TRIO_MESSAGE = (
     "pytest-svc: {test} runs on anyio's {backend!r} backend, but pytest-svc's fixtures need asyncio. "
     'Add to your conftest.py:\n\n    @pytest.fixture\n    def anyio_backend():\n        return "asyncio"\n'
 )
+
+
+# The public fixtures that stand on an async one: named in the error a synchronous test gets.
+LOOP_BOUND_FIXTURES = (
+    "db_session",
+    "db_sessionmaker",
+    "mock_redis",
+    "app",
+    "client",
+    "auth_client",
+    "admin_client",
+    "make_client",
+)
+
+
+def _loop_bound_names(item: pytest.Item, fallback: str) -> str:
+    names = [name for name in LOOP_BOUND_FIXTURES if name in getattr(item, "fixturenames", ())]
+    return ", ".join(names) or fallback
 
 
 def _is_svc_async_fixture(func: Callable[..., Any]) -> bool:
@@ -112,7 +130,7 @@ def _runner_for(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureReque
     func = fixturedef.func
     item = request.node
     if not isinstance(item, pytest.Function):
-        return _failing(SYNC_TEST_MESSAGE.format(fixture=fixturedef.argname, test=item.nodeid))
+        return _failing(SYNC_TEST_MESSAGE.format(fixture=_loop_bound_names(item, fixturedef.argname), test=item.nodeid))
     loop_scope = _pytest_asyncio_loop_scope(item)
     if loop_scope is not None:
         return _on_loop_scope(func, loop_scope)
@@ -122,7 +140,7 @@ def _runner_for(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureReque
         if name != "asyncio":
             return _failing(TRIO_MESSAGE.format(test=item.nodeid, backend=name))
         return _for_anyio(func)
-    return _failing(SYNC_TEST_MESSAGE.format(fixture=fixturedef.argname, test=item.nodeid))
+    return _failing(SYNC_TEST_MESSAGE.format(fixture=_loop_bound_names(item, fixturedef.argname), test=item.nodeid))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

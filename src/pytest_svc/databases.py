@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.util import await_only
 
 from pytest_svc.settings import SettingError, setting_problem
 
@@ -132,7 +133,10 @@ def _enable_sqlite_savepoints(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # Straight to aiosqlite: one trip to its thread instead of three (cursor, execute, close) through
+        # exec_driver_sql. Every test begins a transaction, and in-memory SQLite spends its time on those trips.
+        driver_connection: Any = connection.connection.driver_connection
+        await_only(driver_connection.execute("BEGIN"))
 
 
 def create_test_engine(target: DatabaseTarget) -> AsyncEngine:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from pytest_svc.async_fixtures import async_fixture
 from pytest_svc.config import missing_setting, svc_config
 from pytest_svc.databases import DatabaseError, drop_test_database, prepare_test_database, run_blocking
-from pytest_svc.loop_resources import ConnectionPerLoop, ConnectionPerTest, ConnectionSource
+from pytest_svc.loop_resources import ConnectionPerLoop, ConnectionSource, SharedConnection
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,9 +37,10 @@ def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
     except DatabaseError as exc:
         pytest.fail(str(exc), pytrace=False)
     connections: ConnectionSource = (
-        ConnectionPerLoop(engine) if target.kind == "postgresql" else ConnectionPerTest(engine)
+        ConnectionPerLoop(engine) if target.kind == "postgresql" else SharedConnection(engine)
     )
     yield _TestDatabase(engine, connections)
+    run_blocking(connections.close)
     run_blocking(engine.dispose)
     if not config.reuse_db:
         run_blocking(lambda: drop_test_database(target))
@@ -57,8 +58,35 @@ def db_engine(_svc_database: _TestDatabase) -> AsyncEngine:
     return _svc_database.engine
 
 
+@dataclasses.dataclass
+class _TestTransaction:
+    maker: async_sessionmaker[AsyncSession]
+    sessions: list[AsyncSession] = dataclasses.field(default_factory=list)
+
+
 @async_fixture
-async def db_sessionmaker(_svc_database: _TestDatabase) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def _svc_transaction(_svc_database: _TestDatabase) -> AsyncIterator[_TestTransaction]:
+    # The one async fixture behind db_sessionmaker and db_session: each async fixture costs a trip through the
+    # runner, and the per-test budget is about a millisecond.
+    connections = _svc_database.connections
+    connection = await connections.acquire()
+    outer = await connection.begin()
+    transaction = _TestTransaction(
+        async_sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    )
+    try:
+        yield transaction
+    finally:
+        if outer.is_active:
+            await outer.rollback()
+        # Closed after the rollback, the sessions have no savepoint left to undo: no SQL is sent.
+        for session in transaction.sessions:
+            await session.close()
+        await connections.release(connection)
+
+
+@pytest.fixture
+def db_sessionmaker(_svc_transaction: _TestTransaction) -> async_sessionmaker[AsyncSession]:
     """An ``async_sessionmaker`` whose sessions all live inside this test's transaction.
 
     The test holds one connection with an outer transaction; every session from this maker joins it with
@@ -66,18 +94,11 @@ async def db_sessionmaker(_svc_database: _TestDatabase) -> AsyncIterator[async_s
     maker.begin()`` in app code only touch savepoints, and everything is rolled back when the test ends.
     Sessions use ``expire_on_commit=False``. Give it to apps whose dependency yields a sessionmaker.
     """
-    connection = await _svc_database.connections.acquire()
-    outer = await connection.begin()
-    try:
-        yield async_sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    finally:
-        if outer.is_active:
-            await outer.rollback()
-        await _svc_database.connections.release(connection)
+    return _svc_transaction.maker
 
 
-@async_fixture
-async def db_session(db_sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+@pytest.fixture
+def db_session(_svc_transaction: _TestTransaction) -> AsyncSession:
     """An ``AsyncSession`` inside this test's transaction; all its writes are rolled back after the test.
 
     ``await db_session.commit()`` is safe: it releases a savepoint, not the test's transaction. The app, when
@@ -85,5 +106,6 @@ async def db_session(db_sessionmaker: async_sessionmaker[AsyncSession]) -> Async
     production), so its writes are visible here and its ``rollback()`` cannot undo what the test wrote.
     Objects this session loaded before a request are not refreshed by it: ``await db_session.refresh(obj)``.
     """
-    async with db_sessionmaker() as session:
-        yield session
+    session = _svc_transaction.maker()
+    _svc_transaction.sessions.append(session)
+    return session

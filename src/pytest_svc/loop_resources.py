@@ -46,24 +46,41 @@ async def call_at_loop_shutdown(close: Callable[[], Awaitable[None]]) -> None:
 
 
 class ConnectionSource(Protocol):
-    """Where db_sessionmaker gets the connection that holds a test's outer transaction."""
+    """Where a test gets the connection that holds its outer transaction."""
 
     async def acquire(self) -> AsyncConnection: ...
 
     async def release(self, connection: AsyncConnection) -> None: ...
 
+    async def close(self) -> None: ...
 
-class ConnectionPerTest:
-    """Check a connection out of the engine's pool per test (SQLite: aiosqlite works from any loop)."""
+
+class SharedConnection:
+    """One connection for the whole session (SQLite: aiosqlite works from any loop, and memory has one anyway).
+
+    Keeping it checked out skips the pool's checkout and reset-on-return ROLLBACK on every test.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._connection: AsyncConnection | None = None
 
     async def acquire(self) -> AsyncConnection:
-        return await self._engine.connect()
+        if self._connection is None or self._connection.closed or self._connection.invalidated:
+            self._connection = await self._engine.connect()
+        elif self._connection.in_transaction():  # a test that died half-way: start clean
+            await self._connection.rollback()
+        return self._connection
 
     async def release(self, connection: AsyncConnection) -> None:
-        await connection.close()
+        if connection.invalidated:
+            self._connection = None
+            await connection.close()
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
 
 
 class ConnectionPerLoop:
@@ -96,3 +113,7 @@ class ConnectionPerLoop:
         if connection.invalidated:
             self._connections.pop(asyncio.get_running_loop(), None)
             await connection.close()
+
+    async def close(self) -> None:
+        # Each connection is closed by its own loop's shutdown; other loops cannot touch it.
+        return None

@@ -113,5 +113,7 @@ def test_sync_test_using_an_async_fixture_gets_a_clear_error(sample_project: pyt
     )
     result = sample_project.runpytest()
     result.assert_outcomes(errors=1, passed=1)
-    result.stdout.fnmatch_lines(["*is an async fixture, but *test_not_async is not an async test*"])
+    result.stdout.fnmatch_lines(
+        ["*test_not_async is not an async test, but the fixtures it uses need the event loop (db_session)*"]
+    )
     result.stdout.no_fnmatch_line("*Traceback*")

@@ -1,0 +1,293 @@
+"""What db_session costs per test, against the same tests without it and against the naive per-test schema fixture.
+
+Each benchmark times one whole inner pytest run (pytester, in process) of ``N_TESTS`` identical async tests:
+
+- ``baseline``: the tests request nothing;
+- ``db_session_noop``: they request ``db_session`` and write nothing (the fixture's own cost);
+- ``db_session``: each inserts one row through ``db_session`` and flushes;
+- ``naive``: the same insert through the fixture teams copy: ``create_async_engine`` + ``create_all`` per test,
+  then ``drop_all`` + ``dispose``;
+- ``baseline``, ``db_session_noop`` and ``db_session`` again ``+session_loop``: with ``asyncio_default_test_loop_scope
+  = session``, so on PostgreSQL db_session reuses one connection instead of opening one per test's loop.
+
+on in-memory SQLite and on PostgreSQL (``SVC_BENCH_PG_URL``, default ``postgresql+asyncpg://postgres@127.0.0.1:5432/
+svc_bench``: the plugin creates and drops ``test_svc_bench``, the naive fixture ``svc_bench_naive``; skipped when
+no server answers).  A run's time includes one-off work (creating the database and schema), so ``extra_info`` also
+keeps what the inner tests' own setup + call + teardown took, without the first and last test, which carry the
+session fixtures.  ``report.py`` turns the JSON into ms per test and ratios; its docstring has the command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import gc
+import os
+import statistics
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+if TYPE_CHECKING:
+    from pytest_benchmark.fixture import BenchmarkFixture
+
+N_TESTS = 200
+ROUNDS = 5
+PG_URL = os.environ.get("SVC_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/svc_bench")
+PG_NAIVE_URL = make_url(PG_URL).set(database="svc_bench_naive").render_as_string(hide_password=False)
+SQLITE_NAIVE_URL = "sqlite+aiosqlite://"
+# The inner runs load the installed plugins as a user's run would, minus the two that only add noise.
+INNER_ARGS = ("-p", "no:benchmark", "-p", "no:cacheprovider", "-q")
+
+INI = """
+[pytest]
+pythonpath = .
+svc_metadata = benchmodel:Base
+asyncio_mode = strict
+asyncio_default_fixture_loop_scope = function
+asyncio_default_test_loop_scope = {loop_scope}
+filterwarnings = error
+"""
+
+MODEL = """
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+"""
+
+BASELINE_TESTS = """
+import pytest
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("i", range({n}))
+async def test_trivial(i):
+    assert i >= 0
+"""
+
+DB_SESSION_TESTS = """
+import pytest
+from benchmodel import Item
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("i", range({n}))
+async def test_insert(i, db_session):
+    db_session.add(Item(name="item-" + str(i)))
+    await db_session.flush()
+"""
+
+DB_SESSION_NOOP_TESTS = """
+import pytest
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("i", range({n}))
+async def test_noop(i, db_session):
+    assert i >= 0
+"""
+
+NAIVE_TESTS = DB_SESSION_TESTS.replace("db_session", "naive_session")
+
+NAIVE_CONFTEST = """
+import asyncio
+import concurrent.futures
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from benchmodel import Base
+
+NAIVE_URL = {url!r}
+
+
+def _on_server(*statements):
+    async def run():
+        url = make_url(NAIVE_URL).set(database="postgres")
+        admin = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        try:
+            async with admin.connect() as conn:
+                for statement in statements:
+                    await conn.execute(text(statement))
+        finally:
+            await admin.dispose()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+@pytest.fixture(scope="session")
+def naive_database():
+    name = make_url(NAIVE_URL).database
+    on_server = NAIVE_URL.startswith("postgresql")
+    if on_server:
+        _on_server(f"DROP DATABASE IF EXISTS {{name}} WITH (FORCE)", f"CREATE DATABASE {{name}}")
+    yield NAIVE_URL
+    if on_server:
+        _on_server(f"DROP DATABASE IF EXISTS {{name}} WITH (FORCE)")
+
+
+@pytest_asyncio.fixture
+async def naive_session(naive_database):
+    engine = create_async_engine(naive_database)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            yield session
+    finally:
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.drop_all)
+        await engine.dispose()
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    tests: str
+    loop_scope: str = "function"
+    naive: bool = False
+
+
+VARIANTS = {
+    "baseline": Variant(BASELINE_TESTS),
+    "db_session_noop": Variant(DB_SESSION_NOOP_TESTS),
+    "db_session": Variant(DB_SESSION_TESTS),
+    "naive": Variant(NAIVE_TESTS, naive=True),
+    "baseline+session_loop": Variant(BASELINE_TESTS, loop_scope="session"),
+    "db_session_noop+session_loop": Variant(DB_SESSION_NOOP_TESTS, loop_scope="session"),
+    "db_session+session_loop": Variant(DB_SESSION_TESTS, loop_scope="session"),
+}
+
+
+def _on_pg_admin(sql: str) -> list[str]:
+    async def run() -> list[str]:
+        url = make_url(PG_URL).set(database="postgres")
+        engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                result = await conn.execute(text(sql))
+                return [str(row[0]) for row in result] if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+BENCH_DATABASES = (f"test_{make_url(PG_URL).database}", make_url(PG_NAIVE_URL).database)
+
+
+@pytest.fixture
+def postgres_server() -> Iterator[None]:
+    """Skip without a server; fail (after cleaning up) when a run left one of the benchmark databases behind."""
+    names = ", ".join(f"'{name}'" for name in BENCH_DATABASES)
+    leftover_query = f"SELECT datname FROM pg_database WHERE datname IN ({names})"
+    try:
+        _on_pg_admin(leftover_query)
+    except Exception as exc:
+        pytest.skip(f"no PostgreSQL at {make_url(PG_URL).render_as_string()}: {type(exc).__name__}: {exc}")
+    yield
+    if left := _on_pg_admin(leftover_query):
+        for name in left:
+            _on_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pytest.fail(f"the inner runs left databases behind (now dropped): {left}")
+
+
+@dataclasses.dataclass(frozen=True)
+class InTestFigures:
+    """One inner run, from its test reports: seconds per test inside setup + call + teardown, and one-off costs."""
+
+    steady: float
+    session_setup: float
+    session_teardown: float
+
+    @classmethod
+    def of(cls, result: pytest.RunResult) -> InTestFigures:
+        reports = result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
+        result.assert_outcomes(passed=N_TESTS)
+        setups = [report.duration for report in reports if report.when == "setup"]
+        calls = [report.duration for report in reports if report.when == "call"]
+        teardowns = [report.duration for report in reports if report.when == "teardown"]
+        # The first test's setup and the last one's teardown also run the session fixtures (database, schema).
+        middle = slice(1, -1)
+        return cls(
+            steady=statistics.fmean(map(sum, zip(setups[middle], calls[middle], teardowns[middle], strict=True))),
+            session_setup=setups[0] - statistics.median(setups[middle]),
+            session_teardown=teardowns[-1] - statistics.median(teardowns[middle]),
+        )
+
+
+def _summary(figures: list[InTestFigures]) -> dict[str, float]:
+    # min over rounds, like the run times report.py uses: on a shared machine, noise only ever adds time.
+    return {
+        "in_test_ms_per_test": min(f.steady for f in figures) * 1000,
+        "session_setup_ms": min(f.session_setup for f in figures) * 1000,
+        "session_teardown_ms": min(f.session_teardown for f in figures) * 1000,
+    }
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_fixture_overhead(
+    benchmark: BenchmarkFixture,
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    backend: str,
+    variant: str,
+) -> None:
+    spec = VARIANTS[variant]
+    monkeypatch.delenv("SVC_REDIS_URL", raising=False)
+    if backend == "postgresql":
+        request.getfixturevalue("postgres_server")
+        monkeypatch.setenv("SVC_DB_URL", PG_URL)
+        naive_url = PG_NAIVE_URL
+    else:
+        monkeypatch.delenv("SVC_DB_URL", raising=False)
+        naive_url = SQLITE_NAIVE_URL
+    pytester.makeini(INI.format(loop_scope=spec.loop_scope))
+    pytester.makepyfile(benchmodel=MODEL, test_bench=spec.tests.format(n=N_TESTS))
+    if spec.naive:
+        pytester.makeconftest(NAIVE_CONFTEST.format(url=naive_url))
+
+    results: list[pytest.RunResult] = []
+    figures: list[InTestFigures] = []
+
+    def run() -> None:
+        results.append(pytester.runpytest_inprocess(*INNER_ARGS))
+
+    def between_rounds() -> None:
+        # Outside the timing: read the last run's reports, then let its objects go, so no round pays for
+        # a bigger heap or the previous round's garbage.
+        while results:
+            figures.append(InTestFigures.of(results.pop()))
+        gc.collect()
+
+    benchmark.group = f"{backend}: {N_TESTS} tests per run"
+    benchmark.pedantic(run, setup=between_rounds, rounds=ROUNDS, iterations=1, warmup_rounds=1)  # type: ignore[no-untyped-call]
+    between_rounds()
+
+    benchmark.extra_info.update(
+        backend=backend,
+        variant=variant,
+        n_tests=N_TESTS,
+        loop_scope=spec.loop_scope,
+        **_summary(figures[-ROUNDS:]),
+    )
