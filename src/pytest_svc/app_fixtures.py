@@ -120,16 +120,18 @@ async def make_client(
 ) -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
     """Make an ``httpx.AsyncClient`` for the app, optionally authenticated: ``make_client(user)``.
 
-    Extra keyword arguments go to ``httpx.AsyncClient`` (``headers=``, ``follow_redirects=``...). Clients
-    talk to the app in-process through ``ASGITransport`` at ``http://test`` and are closed after the test.
+    ``raise_app_exceptions=False`` returns the app's 500 response instead of raising its exception in the test
+    (to check what an error shows the caller). Other keyword arguments go to ``httpx.AsyncClient``
+    (``headers=``, ``follow_redirects=``...). Clients talk to the app in-process through ``ASGITransport`` at
+    ``http://test`` and are closed after the test.
     """
     clients: list[httpx.AsyncClient] = []
 
-    def _make_client(user: Any = None, **kwargs: Any) -> httpx.AsyncClient:
+    def _make_client(user: Any = None, *, raise_app_exceptions: bool = True, **kwargs: Any) -> httpx.AsyncClient:
         headers = dict(kwargs.pop("headers", None) or {})
         if user is not None:
             headers = {**auth_headers(pytestconfig, _svc_tokens, user), **headers}
-        transport = httpx.ASGITransport(app=_svc_running_app.asgi)
+        transport = httpx.ASGITransport(app=_svc_running_app.asgi, raise_app_exceptions=raise_app_exceptions)
         client = httpx.AsyncClient(transport=transport, base_url=BASE_URL, headers=headers, **kwargs)
         clients.append(client)
         return client

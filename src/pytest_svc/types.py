@@ -34,7 +34,7 @@ class MockAuthToken(Protocol):
 class MakeClient(Protocol):
     """The ``make_client`` fixture."""
 
-    def __call__(self, user: Any = ..., **kwargs: Any) -> httpx.AsyncClient: ...
+    def __call__(self, user: Any = ..., *, raise_app_exceptions: bool = ..., **kwargs: Any) -> httpx.AsyncClient: ...
 
 
 class AssertMaxQueries(Protocol):

@@ -171,3 +171,32 @@ def test_overrides_on_an_app_without_dependency_overrides_is_a_clear_error(pytes
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*the app is a function without dependency_overrides*"])
+
+
+def test_make_client_can_return_the_500_instead_of_raising(sample_project: pytest.Pytester) -> None:
+    sample_project.makeconftest(
+        """
+        import sampleapp
+
+        @sampleapp.app.get("/boom")
+        async def boom():
+            raise RuntimeError("internal detail")
+        """
+    )
+    sample_project.makepyfile(
+        """
+        import pytest
+
+        pytestmark = pytest.mark.asyncio
+
+        async def test_raises_by_default(client):
+            with pytest.raises(RuntimeError, match="internal detail"):
+                await client.get("/boom")
+
+        async def test_returns_the_response(make_client):
+            response = await make_client(raise_app_exceptions=False).get("/boom")
+            assert response.status_code == 500
+            assert "internal detail" not in response.text
+        """
+    )
+    sample_project.runpytest().assert_outcomes(passed=2)
