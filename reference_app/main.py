@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from reference_app.body_limit import BodySizeLimitMiddleware
 from reference_app.db import dispose_engine
 from reference_app.documents import router as documents_router
 from reference_app.problems import add_problem_handlers
@@ -31,6 +32,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(documents_router)
     add_problem_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     @app.get("/health/live", tags=["health"])
     async def live() -> dict[str, str]:

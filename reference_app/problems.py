@@ -1,7 +1,13 @@
-"""RFC 9457 ``application/problem+json`` responses for HTTP and validation errors."""
+"""RFC 9457 ``application/problem+json`` responses for every error the app can produce.
+
+HTTP errors (401, 403, 404, 405...), validation (422 with an ``errors`` list), the app's own errors
+(:mod:`reference_app.errors`: 400, 404, 409, 413, 429), integrity violations (409) and anything unexpected (500,
+with nothing of the exception shown to the caller).
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -9,8 +15,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
+
+from reference_app.errors import AppError, TooManyRequestsError
+
+log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -21,6 +32,22 @@ class ProblemResponse(JSONResponse):
     media_type = PROBLEM_MEDIA_TYPE
 
 
+def problem_body(status: int, detail: Any, instance: str, **extensions: Any) -> dict[str, Any]:
+    """The RFC 9457 members: ``type``, ``title`` (the status phrase), ``status``, ``detail``, ``instance``."""
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    return {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail if detail is None or isinstance(detail, str) else jsonable_encoder(detail),
+        "instance": instance,
+        **extensions,
+    }
+
+
 def problem(
     request: Request,
     status: int,
@@ -29,20 +56,10 @@ def problem(
     headers: Mapping[str, str] | None = None,
     **extensions: Any,
 ) -> ProblemResponse:
-    """Build a problem response with ``type``, ``title``, ``status``, ``detail`` and ``instance``."""
-    try:
-        title = HTTPStatus(status).phrase
-    except ValueError:
-        title = "Error"
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": title,
-        "status": status,
-        "detail": detail if detail is None or isinstance(detail, str) else jsonable_encoder(detail),
-        "instance": request.url.path,
-        **extensions,
-    }
-    return ProblemResponse(body, status_code=status, headers=headers)
+    """Build a problem response for ``request`` (its path is the ``instance``)."""
+    return ProblemResponse(
+        problem_body(status, detail, request.url.path, **extensions), status_code=status, headers=headers
+    )
 
 
 def json_pointer(loc: Sequence[str | int]) -> str:
@@ -72,7 +89,41 @@ async def validation_exception_handler(request: Request, exc: Exception) -> Resp
     return problem(request, 422, "The request is not valid.", errors=errors)
 
 
+async def app_error_handler(request: Request, exc: Exception) -> Response:
+    """Render the app's own errors with their status and safe detail."""
+    assert isinstance(exc, AppError)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequestsError) else None
+    return problem(request, exc.status, exc.detail, headers=headers, **exc.extensions)
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) == "23505" or getattr(orig, "sqlite_errorname", None) in (
+        "SQLITE_CONSTRAINT_UNIQUE",
+        "SQLITE_CONSTRAINT_PRIMARYKEY",
+    )
+
+
+async def integrity_error_handler(request: Request, exc: Exception) -> Response:
+    """A write that breaks a constraint is a 409; the SQL and the constraint's name stay in the log."""
+    assert isinstance(exc, IntegrityError)
+    log.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+    if _is_unique_violation(exc):
+        return problem(request, 409, "A resource with one of these unique values already exists.")
+    return problem(request, 409, "The change conflicts with the data it refers to.")
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    """Anything unhandled: a bare 500 problem; the traceback goes to the log, never to the caller."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(request, 500, "An unexpected error occurred.")
+
+
 def add_problem_handlers(app: FastAPI) -> None:
-    """Make ``app`` answer HTTP and validation errors with problem details."""
+    """Make ``app`` answer every error with problem details."""
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.add_exception_handler(RequestValidationError, validation_exception_handler)
+    app.add_exception_handler(AppError, app_error_handler)
+    app.add_exception_handler(IntegrityError, integrity_error_handler)
+    # Registered for Exception, Starlette runs it in ServerErrorMiddleware, outermost: it sees every crash.
+    app.add_exception_handler(Exception, unexpected_error_handler)

@@ -27,6 +27,7 @@ class AppSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="APP_", env_nested_delimiter="__")
 
     title: str = "reference-app"
+    max_body_bytes: int = 1_048_576
     database: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
 
