@@ -5,20 +5,58 @@ Fixtures arrive with ``pip install pytest-svc``; this package exports the types 
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from pytest_svc.assertions import (
+    assert_audit_trail,
+    assert_not_deleted,
+    assert_paginated,
+    assert_primary_key_set,
+    assert_problem_detail,
+    assert_soft_deleted,
+    assert_timestamps_updated,
+)
+from pytest_svc.builders import Builder, ModelFactory
 from pytest_svc.queries import QueryCounter
-from pytest_svc.types import AssertMaxQueries, MakeClient, MakeUser, MockAuthToken
+from pytest_svc.types import AssertMaxQueries, MakeClient, MakeTestModel, MakeTestUsers, MakeUser, MockAuthToken
 from pytest_svc.users import SvcUser, UserSpec
 from pytest_svc.values import PrimaryKeyStrategy, SampleIds, uuid7
 
+if TYPE_CHECKING:
+    from pytest_svc.factories import SQLAlchemyFactory, register
+
+# Imported on first use: factory-boy and Faker add about 150 ms to every pytest start-up.
+_LAZY = {"SQLAlchemyFactory": "pytest_svc.factories", "register": "pytest_svc.factories"}
+
 __all__ = [
     "AssertMaxQueries",
+    "Builder",
     "MakeClient",
+    "MakeTestModel",
+    "MakeTestUsers",
     "MakeUser",
     "MockAuthToken",
+    "ModelFactory",
     "PrimaryKeyStrategy",
     "QueryCounter",
+    "SQLAlchemyFactory",
     "SampleIds",
     "SvcUser",
     "UserSpec",
+    "assert_audit_trail",
+    "assert_not_deleted",
+    "assert_paginated",
+    "assert_primary_key_set",
+    "assert_problem_detail",
+    "assert_soft_deleted",
+    "assert_timestamps_updated",
+    "register",
     "uuid7",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'pytest_svc' has no attribute {name!r}")

@@ -19,6 +19,8 @@ pytest_plugins = [
     "pytest_svc.app_fixtures",
     "pytest_svc.values",
     "pytest_svc.queries",
+    "pytest_svc.current_session",
+    "pytest_svc.model_fixtures",
 ]
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
+
+_ModelT = TypeVar("_ModelT")
 
 
 class MakeUser(Protocol):
@@ -41,3 +43,23 @@ class AssertMaxQueries(Protocol):
     """The ``assert_max_queries`` fixture."""
 
     def __call__(self, n: int) -> AbstractContextManager[list[str]]: ...
+
+
+class MakeTestModel(Protocol):
+    """The ``make_test_model`` fixture."""
+
+    def __call__(self, model: type[_ModelT], /, **values: Any) -> Coroutine[Any, Any, _ModelT]: ...
+
+
+class MakeTestUsers(Protocol):
+    """The ``make_test_users`` fixture."""
+
+    def __call__(
+        self,
+        count: int,
+        *,
+        roles: Iterable[str] = ...,
+        permissions: Iterable[str] = ...,
+        tenant_id: str | None = ...,
+        **extra: Any,
+    ) -> list[Any]: ...

@@ -10,11 +10,22 @@ import re
 import pytest
 from sqlalchemy import make_url
 
-# pytester's in-process runs drop every module first imported during the run; C extensions do not survive being
-# imported a second time (asyncpg segfaults), so they are imported once here, in the outer session.
-for _extension in ("asyncpg", "asyncpg.pgproto.pgproto", "lupa", "lupa.lua51"):
+# pytester's in-process runs drop every module first imported during the run. C extensions do not survive being
+# imported a second time (asyncpg segfaults), and heavy imports that plugins make in every run (hypothesis's
+# pytest plugin, Faker's) would be paid again per inner run; so they are imported once here, in the outer session.
+for _module in (
+    "asyncpg",
+    "asyncpg.pgproto.pgproto",
+    "lupa",
+    "lupa.lua51",
+    "hypothesis",
+    "_hypothesis_pytestplugin",
+    "factory",
+    "faker",
+    "faker.contrib.pytest.plugin",
+):
     with contextlib.suppress(ImportError):
-        importlib.import_module(_extension)
+        importlib.import_module(_module)
 
 SAMPLE_INI = """
 [pytest]

@@ -34,7 +34,7 @@ def test_lifespan_runs_per_test_and_overrides_are_removed(sample_project: pytest
 
 def test_factory_is_called_once_per_session(sample_project: pytest.Pytester) -> None:
     sample_project.makepyfile(
-        factory="""
+        appfactory="""
         import sampleapp
 
         calls = []
@@ -47,16 +47,16 @@ def test_factory_is_called_once_per_session(sample_project: pytest.Pytester) -> 
     sample_project.makepyfile(
         """
         import pytest
-        import factory
+        import appfactory
 
         @pytest.mark.asyncio
         @pytest.mark.parametrize("n", range(3))
         async def test_uses_factory(client, n):
             assert (await client.post(f"/items/f{n}")).status_code == 201
-            assert factory.calls == [1]
+            assert appfactory.calls == [1]
         """
     )
-    sample_project.runpytest("-o", "svc_app=factory:make_app").assert_outcomes(passed=3)
+    sample_project.runpytest("-o", "svc_app=appfactory:make_app").assert_outcomes(passed=3)
 
 
 def test_pytest_svc_app_hook_replaces_the_setting(sample_project: pytest.Pytester) -> None:

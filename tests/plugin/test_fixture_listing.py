@@ -8,7 +8,7 @@ from types import ModuleType
 
 import pytest
 
-from pytest_svc import app_fixtures, db_fixtures, queries, redis_fixtures, users, values
+from pytest_svc import app_fixtures, db_fixtures, model_fixtures, queries, redis_fixtures, users, values
 
 PUBLIC_FIXTURES: dict[str, ModuleType] = {
     "db_engine": db_fixtures,
@@ -30,6 +30,8 @@ PUBLIC_FIXTURES: dict[str, ModuleType] = {
     "with_soft_delete": values,
     "query_counter": queries,
     "assert_max_queries": queries,
+    "make_test_model": model_fixtures,
+    "make_test_users": model_fixtures,
 }
 
 OPTIONS = [

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import enum
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
+import uuid_utils
 from fastapi import Depends, FastAPI
-from sqlalchemy import String, func, select
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, LargeBinary, Numeric, String, Text, Uuid, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class Base(DeclarativeBase):
@@ -20,6 +25,101 @@ class Item(Base):
     __tablename__ = "items"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
+
+
+# Mixins in the style of the service template: a key of each kind, timestamps, audit columns, soft delete.
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_uuid7() -> uuid.UUID:
+    return uuid.UUID(bytes=uuid_utils.uuid7().bytes)
+
+
+class IntegerPKMixin:
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class UUIDPKMixin:
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+
+
+class UUID7PKMixin:
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid7)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, onupdate=now)
+
+
+class AuditColumnsMixin:
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    updated_by: Mapped[str | None] = mapped_column(String(320))
+
+
+class SoftDeleteMixin:
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_by: Mapped[str | None] = mapped_column(String(320))
+    is_deleted: Mapped[bool] = mapped_column(default=False)
+
+    def soft_delete(self, by: str | None = None) -> None:
+        self.deleted_at, self.deleted_by, self.is_deleted = now(), by, True
+
+
+class IntNote(IntegerPKMixin, Base):
+    __tablename__ = "int_notes"
+    text: Mapped[str] = mapped_column(String(200))
+
+
+class UUIDNote(UUIDPKMixin, Base):
+    __tablename__ = "uuid_notes"
+    text: Mapped[str] = mapped_column(String(200))
+
+
+class UUID7Note(UUID7PKMixin, Base):
+    __tablename__ = "uuid7_notes"
+    text: Mapped[str] = mapped_column(String(200))
+
+
+class Author(IntegerPKMixin, TimestampMixin, AuditColumnsMixin, Base):
+    __tablename__ = "authors"
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+
+
+class Book(IntegerPKMixin, TimestampMixin, AuditColumnsMixin, SoftDeleteMixin, Base):
+    __tablename__ = "books"
+    title: Mapped[str] = mapped_column(String(200))
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"))
+    author: Mapped[Author] = relationship()
+
+
+class Color(enum.Enum):
+    RED = "red"
+    GREEN = "green"
+
+
+class Gadget(UUIDPKMixin, Base):
+    """One required column of each common type, for make_test_model."""
+
+    __tablename__ = "gadgets"
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    contact_email: Mapped[str] = mapped_column(String(320))
+    description: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[int]
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    weight: Mapped[float]
+    active: Mapped[bool]
+    released_on: Mapped[date]
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    local_time: Mapped[datetime]
+    color: Mapped[Color] = mapped_column(Enum(Color))
+    serial: Mapped[uuid.UUID]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    note: Mapped[str | None]
+    stock: Mapped[int] = mapped_column(server_default="0")
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:
