@@ -6,15 +6,15 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reference_app.errors import PayloadTooLargeError
 from reference_app.problems import PROBLEM_MEDIA_TYPE, problem_body
 
 
 class BodySizeLimitMiddleware:
     """Reject bodies larger than ``max_bytes``: at once when ``Content-Length`` says so, else while reading.
 
-    A chunked body has no length up front, so the limit is also counted on the received chunks; the error is
-    raised inside the app, where the problem handlers turn it into a 413 response.
+    A chunked body has no length up front, so the received chunks are counted too. An exception raised from
+    ``receive`` would reach the framework's body parser, which reports any read failure as a 400; so past the
+    limit the middleware answers 413 itself, tells the app the client is gone, and drops what the app sends.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -30,24 +30,31 @@ class BodySizeLimitMiddleware:
                 await self._refuse(scope, send)
                 return
         received = 0
+        refused = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise PayloadTooLargeError(self._detail())
+                    refused = True
+                    await self._refuse(scope, send)
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def guarded_send(message: Message) -> None:
+            if not refused:
+                await send(message)
 
-    def _detail(self) -> str:
-        return f"The request body is larger than {self.max_bytes} bytes."
+        await self.app(scope, counting_receive, guarded_send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        # Answered before the app runs, so no exception handler is involved: the same body, written here.
-        body = json.dumps(problem_body(413, self._detail(), scope["path"])).encode()
+        # Answered outside the app, so no exception handler is involved: the same problem body, written here.
+        detail = f"The request body is larger than {self.max_bytes} bytes."
+        body = json.dumps(problem_body(413, detail, scope["path"])).encode()
         headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -34,12 +34,6 @@ class ConflictError(AppError):
     status = 409
 
 
-class PayloadTooLargeError(AppError):
-    """The request body is larger than the service accepts: 413."""
-
-    status = 413
-
-
 class TooManyRequestsError(AppError):
     """The caller exceeded a rate limit: 429, with ``Retry-After`` in seconds."""
 

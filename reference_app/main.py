@@ -13,6 +13,7 @@ from reference_app.documents import router as documents_router
 from reference_app.problems import add_problem_handlers
 from reference_app.redis_client import close_redis
 from reference_app.settings import AppSettings, get_settings
+from reference_app.users import router as users_router
 
 
 @asynccontextmanager
@@ -26,11 +27,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: AppSettings | None = None) -> FastAPI:
-    """Build the app: documents API, ``/health/live`` and problem+json error handling."""
+    """Build the app: documents and users APIs, ``/health/live``, problem+json errors, a body size limit."""
     settings = settings or get_settings()
     app = FastAPI(title=settings.title, lifespan=lifespan)
     app.state.settings = settings
     app.include_router(documents_router)
+    app.include_router(users_router)
     add_problem_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
 

@@ -1,53 +1,64 @@
-"""Database models."""
+"""Database models: one per primary key strategy (integer, UUIDv7, UUIDv4), built from the ``db`` mixins."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Integer, String, Text
+from sqlalchemy import JSON, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
-from reference_app.db import Base
+from reference_app.db import (
+    AuditColumnsMixin,
+    Base,
+    IntegerPKMixin,
+    SoftDeleteMixin,
+    TenantMixin,
+    TimestampMixin,
+    UTCDateTime,
+    UUID7PKMixin,
+    UUIDPKMixin,
+    utc_now,
+)
 
-
-def utc_now() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """``DateTime(timezone=True)`` that reads back aware UTC datetimes on every backend.
-
-    SQLite stores no offset, so without this a value written aware comes back naive.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if isinstance(value, datetime) and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value if isinstance(value, datetime) else None
+# Kept importable from here: earlier code imported them from this module.
+__all__ = ["Document", "Tag", "UTCDateTime", "User", "utc_now"]
 
 
-class Document(Base):
-    """A titled text, audited with who created and last updated it."""
+class Document(IntegerPKMixin, TenantMixin, TimestampMixin, AuditColumnsMixin, SoftDeleteMixin, Base):
+    """A titled text owned by a tenant, audited (who created, updated, deleted it) and soft-deletable."""
 
     __tablename__ = "documents"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utc_now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utc_now, onupdate=utc_now)
+
+
+class User(UUID7PKMixin, TimestampMixin, AuditColumnsMixin, SoftDeleteMixin, Base):
+    """A person's account and profile; the UUIDv7 id is safe to expose and sorts by sign-up time."""
+
+    __tablename__ = "users"
+
     # 320 characters is the longest valid email address.
-    created_by: Mapped[str | None] = mapped_column(String(320), nullable=True)
-    updated_by: Mapped[str | None] = mapped_column(String(320), nullable=True)
-    tenant_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    email: Mapped[str] = mapped_column(String(320), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    bio: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # A BCP 47 language tag such as "de-CH"; 35 characters covers every registered form.
+    locale: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    # MutableDict: ``user.preferences["theme"] = "dark"`` marks the row dirty; JSONB on PostgreSQL is indexable.
+    preferences: Mapped[dict[str, Any]] = mapped_column(
+        MutableDict.as_mutable(JSON().with_variant(JSONB(), "postgresql")), nullable=False, default=dict
+    )
+
+
+class Tag(UUIDPKMixin, TenantMixin, TimestampMixin, Base):
+    """A label documents can be filed under; its name is unique within a tenant.
+
+    Databases treat NULLs as distinct in unique constraints, so tags without a tenant are not deduplicated.
+    """
+
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    name: Mapped[str] = mapped_column(String(100), nullable=False)

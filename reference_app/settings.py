@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +29,9 @@ class AppSettings(BaseSettings):
 
     title: str = "reference-app"
     max_body_bytes: int = 1_048_576
+    # Signs pagination cursors. The per-process default suits one process; set APP_CURSOR_SECRET when several
+    # workers serve the same clients, or their cursors will not be accepted by each other.
+    cursor_secret: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
     database: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
 

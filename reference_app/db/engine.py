@@ -1,30 +1,12 @@
-"""Declarative base, the lazily created engine, and the request-scoped session dependency."""
+"""The lazily created engine and session factory, and the request-scoped session dependency."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
 
 from reference_app.settings import get_settings
-
-# Named constraints make Alembic diffs and database error messages stable across backends.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    """Base class of every model; ``Base.metadata`` holds the whole schema."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
 
 # Created on first use, not at import, so importing the app (or collecting tests) never needs a database.
 _engine: AsyncEngine | None = None

@@ -1,0 +1,87 @@
+"""The ``/users`` API: profiles and preferences of the callers, and user administration for admins."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reference_app.auth import get_current_user, require_role
+from reference_app.db import BaseRepository, get_db_session
+from reference_app.models import User
+from reference_app.principal import PrincipalLike
+from reference_app.schemas import OffsetPageRead, Preferences, UserCreate, UserRead, UserUpdate
+
+DbSession = Annotated[AsyncSession, Depends(get_db_session)]
+CurrentUser = Annotated[PrincipalLike, Depends(get_current_user)]
+Admin = [Depends(require_role("admin"))]
+
+users = BaseRepository(User)
+router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(get_current_user)])
+
+
+async def _me(session: AsyncSession, principal: CurrentUser) -> User:
+    # The profile is made on the caller's first visit: the identity lives in the auth service, not here.
+    found = await users.list(session, filters={"email": principal.email}, limit=1)
+    if found:
+        return found[0]
+    return await users.create(session, User(email=principal.email, name=principal.email.partition("@")[0]))
+
+
+@router.get("/me")
+async def read_me(session: DbSession, principal: CurrentUser) -> UserRead:
+    """The caller's profile (created on first visit)."""
+    me = await _me(session, principal)
+    await session.commit()
+    return UserRead.model_validate(me)
+
+
+@router.patch("/me")
+async def update_me(data: UserUpdate, session: DbSession, principal: CurrentUser) -> UserRead:
+    """Change the caller's name, bio or locale."""
+    me = await users.update(session, await _me(session, principal), **data.model_dump(exclude_unset=True))
+    await session.commit()
+    return UserRead.model_validate(me)
+
+
+@router.get("/me/preferences")
+async def read_preferences(session: DbSession, principal: CurrentUser) -> dict[str, Any]:
+    """The caller's preferences."""
+    me = await _me(session, principal)
+    await session.commit()
+    return dict(me.preferences)
+
+
+@router.put("/me/preferences")
+async def replace_preferences(data: Preferences, session: DbSession, principal: CurrentUser) -> dict[str, Any]:
+    """Replace the caller's preferences with the given object."""
+    me = await users.update(session, await _me(session, principal), preferences=data)
+    await session.commit()
+    return dict(me.preferences)
+
+
+@router.post("", status_code=201, dependencies=Admin)
+async def create_user(data: UserCreate, session: DbSession) -> UserRead:
+    """Register a user; an email already taken is a 409. Admins only."""
+    user = await users.create(session, User(**data.model_dump()))
+    await session.commit()
+    return UserRead.model_validate(user)
+
+
+@router.get("", dependencies=Admin)
+async def list_users(
+    session: DbSession, limit: Annotated[int, Query(ge=1, le=100)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+) -> OffsetPageRead[UserRead]:
+    """Users by email, one page at a time. Admins only."""
+    page = await users.paginate_offset(session, limit, offset, order_by="email")
+    return OffsetPageRead(
+        items=[UserRead.model_validate(u) for u in page.items], total=page.total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{user_id}", dependencies=Admin)
+async def read_user(user_id: uuid.UUID, session: DbSession) -> UserRead:
+    """One user, or 404. Admins only."""
+    return UserRead.model_validate(await users.get_or_raise(session, user_id))
