@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pytest_svc import assert_paginated, assert_soft_deleted
 from reference_app.models import Document
 from reference_app.principal import PrincipalLike
 
@@ -111,8 +112,10 @@ async def test_delete_needs_the_admin_role(
     assert await count_documents(db_session) == 1
 
     assert (await admin_client.delete(url)).status_code == 204
-    assert await count_documents(db_session) == 0
     assert (await admin_client.get(url)).status_code == 404
+    # Soft: the row stays, marked deleted by the admin.
+    document = (await db_session.execute(select(Document))).scalar_one()
+    assert_soft_deleted(document, deleted_by="admin@example.com")
 
 
 async def test_views_are_counted_in_redis(auth_client: httpx.AsyncClient, mock_redis: Redis) -> None:
@@ -140,8 +143,9 @@ async def test_list_pages_in_id_order(auth_client: httpx.AsyncClient) -> None:
     page = await auth_client.get("/documents", params={"limit": 2, "offset": 1})
     everything = await auth_client.get("/documents")
 
-    assert [document["id"] for document in page.json()] == ids[1:3]
-    assert [document["id"] for document in everything.json()] == ids
+    assert_paginated(page, total=5, limit=2, offset=1)
+    assert [document["id"] for document in page.json()["items"]] == ids[1:3]
+    assert [document["id"] for document in everything.json()["items"]] == ids
 
 
 async def test_list_rejects_a_zero_limit(auth_client: httpx.AsyncClient) -> None:
