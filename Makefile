@@ -22,9 +22,12 @@ test: $(STAMP)
 	$(BIN)/pytest -p no:cacheprovider
 
 bench: $(STAMP)
-	$(BIN)/pytest benchmarks -p benchmark -p no:cacheprovider --benchmark-only \
+	$(BIN)/pytest benchmarks/test_fixture_overhead.py -p benchmark -p no:cacheprovider --benchmark-only \
 		--benchmark-json=benchmarks/results/fixture_overhead.json
 	$(BIN)/python benchmarks/report.py benchmarks/results/fixture_overhead.json
+	$(BIN)/pytest benchmarks/test_repository_paths.py -p benchmark -p no:cacheprovider --benchmark-only \
+		--benchmark-json=benchmarks/results/repository.json
+	$(BIN)/python benchmarks/ratios.py benchmarks/results/repository.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check src reference_app tests benchmarks
