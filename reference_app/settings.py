@@ -22,6 +22,22 @@ class RedisSettings(BaseModel):
     url: str = "redis://127.0.0.1:6379/0"
 
 
+class CacheSettings(BaseModel):
+    """The Redis cache (``APP_CACHE__DEFAULT_TTL=60``...); ``reference_app.cache`` reads it."""
+
+    enabled: bool = True
+    default_ttl: int = 300
+
+
+class RateLimitSettings(BaseModel):
+    """Rate limiting (``APP_RATE_LIMIT__REQUESTS=100``...); ``reference_app.rate_limit`` reads it."""
+
+    enabled: bool = True
+    requests: int = 100
+    window_seconds: int = 60
+    fail_open: bool = True
+
+
 class AppSettings(BaseSettings):
     """All settings of the service, e.g. ``APP_DATABASE__URL`` sets ``database.url``."""
 
@@ -34,6 +50,8 @@ class AppSettings(BaseSettings):
     cursor_secret: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
     database: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
+    cache: CacheSettings = CacheSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
 
 
 @lru_cache
