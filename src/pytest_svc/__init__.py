@@ -17,8 +17,12 @@ from pytest_svc.assertions import (
     assert_soft_deleted,
     assert_timestamps_updated,
 )
+from pytest_svc.async_benchmark import AsyncBenchmark
 from pytest_svc.builders import Builder, ModelFactory
+from pytest_svc.cache_helper import CacheTestHelper, assert_cached
 from pytest_svc.queries import QueryCounter
+from pytest_svc.rate_limit_assertions import RateLimitHeaders, assert_rate_limit_headers, assert_rate_limited
+from pytest_svc.redis_outage import RedisOutage
 from pytest_svc.types import AssertMaxQueries, MakeClient, MakeTestModel, MakeTestUsers, MakeUser, MockAuthToken
 from pytest_svc.users import SvcUser, UserSpec
 from pytest_svc.values import PrimaryKeyStrategy, SampleIds, uuid7
@@ -31,7 +35,9 @@ _LAZY = {"SQLAlchemyFactory": "pytest_svc.factories", "register": "pytest_svc.fa
 
 __all__ = [
     "AssertMaxQueries",
+    "AsyncBenchmark",
     "Builder",
+    "CacheTestHelper",
     "MakeClient",
     "MakeTestModel",
     "MakeTestUsers",
@@ -40,15 +46,20 @@ __all__ = [
     "ModelFactory",
     "PrimaryKeyStrategy",
     "QueryCounter",
+    "RateLimitHeaders",
+    "RedisOutage",
     "SQLAlchemyFactory",
     "SampleIds",
     "SvcUser",
     "UserSpec",
     "assert_audit_trail",
+    "assert_cached",
     "assert_not_deleted",
     "assert_paginated",
     "assert_primary_key_set",
     "assert_problem_detail",
+    "assert_rate_limit_headers",
+    "assert_rate_limited",
     "assert_soft_deleted",
     "assert_timestamps_updated",
     "register",

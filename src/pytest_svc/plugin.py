@@ -21,6 +21,9 @@ pytest_plugins = [
     "pytest_svc.queries",
     "pytest_svc.current_session",
     "pytest_svc.model_fixtures",
+    "pytest_svc.cache_helper",
+    "pytest_svc.redis_outage",
+    "pytest_svc.async_benchmark",
 ]
 
 

@@ -38,7 +38,12 @@ async def mock_redis(_svc_redis_target: RedisTarget) -> AsyncIterator[redis.asyn
     if target.url is None:
         client = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer(), decode_responses=target.decode_responses)
     else:
-        client = redis.asyncio.Redis.from_url(target.url, decode_responses=target.decode_responses)
+        # redis-py 8's default pool raises at once when its connections are all busy; a test that fires hundreds
+        # of concurrent requests (rate limits, single-flight) should wait for a connection, as a server would.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            target.url, decode_responses=target.decode_responses, max_connections=500, timeout=10
+        )
+        client = redis.asyncio.Redis.from_pool(pool)
         await client.flushdb()
     try:
         yield client

@@ -8,7 +8,18 @@ from types import ModuleType
 
 import pytest
 
-from pytest_svc import app_fixtures, db_fixtures, model_fixtures, queries, redis_fixtures, users, values
+from pytest_svc import (
+    app_fixtures,
+    async_benchmark,
+    cache_helper,
+    db_fixtures,
+    model_fixtures,
+    queries,
+    redis_fixtures,
+    redis_outage,
+    users,
+    values,
+)
 
 PUBLIC_FIXTURES: dict[str, ModuleType] = {
     "db_engine": db_fixtures,
@@ -32,6 +43,9 @@ PUBLIC_FIXTURES: dict[str, ModuleType] = {
     "assert_max_queries": queries,
     "make_test_model": model_fixtures,
     "make_test_users": model_fixtures,
+    "cache_helper": cache_helper,
+    "redis_down": redis_outage,
+    "async_benchmark": async_benchmark,
 }
 
 OPTIONS = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -11,7 +12,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import uuid_utils
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from redis import exceptions as redis_exceptions
 from sqlalchemy import JSON, DateTime, Enum, ForeignKey, LargeBinary, Numeric, String, Text, Uuid, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -196,6 +199,45 @@ def create_app() -> FastAPI:
     @app.get("/lifespan")
     async def lifespan_state() -> list[str]:
         return lifespan_events
+
+    # Redis-facing endpoints for cache_helper, redis_down and the rate limit assertions.
+    @app.get("/cached-items/{name}")
+    async def cached_item(name: str, redis: Annotated[Any, Depends(get_redis)]) -> dict[str, Any]:
+        key = f"item:{name}"
+        if (cached := await redis.get(key)) is not None:
+            return {"source": "cache", **json.loads(cached)}
+        value = {"name": name, "length": len(name)}
+        await redis.set(key, json.dumps(value), ex=30)
+        return {"source": "computed", **value}
+
+    @app.get("/redis-status")
+    async def redis_status(redis: Annotated[Any, Depends(get_redis)]) -> JSONResponse:
+        try:
+            await redis.ping()
+        except redis_exceptions.ConnectionError:
+            return JSONResponse({"redis": "down"}, status_code=503)
+        return JSONResponse({"redis": "up"})
+
+    @app.get("/limited")
+    async def limited(request: Request, redis: Annotated[Any, Depends(get_redis)]) -> JSONResponse:
+        """A fixed window of 2 requests a minute; open (no headers) when Redis is down."""
+        limit, window, key = 2, 60, "ratelimit:limited"
+        try:
+            count = int(await redis.incr(key))
+            if count == 1:
+                await redis.expire(key, window)
+            reset = max(int(await redis.ttl(key)), 0)
+        except redis_exceptions.ConnectionError:
+            return JSONResponse({"ok": True, "limited": False})
+        headers = {
+            "RateLimit-Policy": f'"default";q={limit};w={window}',
+            "RateLimit": f'"default";r={max(limit - count, 0)};t={reset}',
+        }
+        if count > limit:
+            problem = {"type": "about:blank", "title": "Too Many Requests", "status": 429, "instance": request.url.path}
+            headers["Retry-After"] = str(reset)
+            return JSONResponse(problem, status_code=429, headers=headers, media_type="application/problem+json")
+        return JSONResponse({"ok": True, "limited": True}, headers=headers)
 
     return app
 
