@@ -2,6 +2,9 @@
 
 Every route needs a caller: the tenant scope and the audit fields come from them. A document of another tenant
 answers 404 like a missing one, so ids do not reveal what other tenants hold.
+
+Reads by id and offset pages are cached (``reference_app.cache``); every write invalidates, after its commit,
+the tags of what it changed: ``document:<id>`` and the tenant's pages.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reference_app.auth import get_current_user, require_role
+from reference_app.cache import CacheManager, cache_key, cached, get_cache, invalidate_tags
 from reference_app.db import BaseRepository, SearchFilter, get_db_session
 from reference_app.errors import NotFoundError
 from reference_app.models import Document
@@ -32,6 +36,7 @@ from reference_app.settings import get_settings
 DbSession = Annotated[AsyncSession, Depends(get_db_session)]
 RedisClient = Annotated[Redis, Depends(get_redis)]
 CurrentUser = Annotated[PrincipalLike, Depends(get_current_user)]
+Cache = Annotated[CacheManager, Depends(get_cache)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 # Only these columns may be sorted on: the repository treats an unknown name as a programming error.
 SortField = Literal["id", "title", "created_at", "updated_at"]
@@ -39,7 +44,38 @@ SortField = Literal["id", "title", "created_at", "updated_at"]
 VIEWS_KEY = "documents:{id}:views"
 
 documents = BaseRepository(Document, cursor_key=get_settings().cursor_secret.get_secret_value().encode())
-router = APIRouter(prefix="/documents", tags=["documents"], dependencies=[Depends(get_current_user)])
+# get_cache on the router: every route has the request's cache current, for load_document and invalidate_tags.
+router = APIRouter(
+    prefix="/documents", tags=["documents"], dependencies=[Depends(get_current_user), Depends(get_cache)]
+)
+
+
+def document_tag(document_id: int) -> str:
+    """The cache tag of everything showing document ``document_id`` alone."""
+    return f"document:{document_id}"
+
+
+def tenant_documents_tag(tenant_id: str | None) -> str:
+    """The cache tag of a tenant's cached listings, which any document write of the tenant changes."""
+    return cache_key("tenant", tenant_id, "documents")
+
+
+async def _written(tenant_id: str | None, *document_ids: int) -> None:
+    # After the commit: a read between the invalidation and the commit would cache the old row again.
+    await invalidate_tags([tenant_documents_tag(tenant_id), *map(document_tag, document_ids)])
+
+
+@cached(
+    key_prefix="documents",
+    key_func=lambda document_id, **_: str(document_id),
+    tags=lambda document_id, **_: [document_tag(document_id)],
+)
+async def load_document(session: AsyncSession, document_id: int) -> DocumentRead:
+    """The live document ``document_id`` of any tenant (callers check the tenant), or 404; cached."""
+    document = await documents.get(session, document_id)
+    if document is None:
+        raise NotFoundError(f"Document {document_id} not found.")
+    return DocumentRead.model_validate(document)
 
 
 async def _in_tenant(
@@ -60,7 +96,9 @@ async def _commit(session: AsyncSession, document: Document) -> DocumentRead:
 async def create_document(data: DocumentCreate, session: DbSession, principal: CurrentUser) -> DocumentRead:
     """Create a document in the caller's tenant."""
     document = await documents.create(session, Document(**data.model_dump(), tenant_id=principal.tenant_id))
-    return await _commit(session, document)
+    created = await _commit(session, document)
+    await _written(principal.tenant_id)
+    return created
 
 
 @router.post("/bulk", status_code=201)
@@ -70,6 +108,7 @@ async def create_documents(data: DocumentBulkCreate, session: DbSession, princip
         session, [Document(**item.model_dump(), tenant_id=principal.tenant_id) for item in data.items]
     )
     await session.commit()
+    await _written(principal.tenant_id)
     return [DocumentRead.model_validate(document) for document in created]
 
 
@@ -77,17 +116,26 @@ async def create_documents(data: DocumentBulkCreate, session: DbSession, princip
 async def list_documents(
     session: DbSession,
     principal: CurrentUser,
+    cache: Cache,
     limit: Limit = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
     sort: SortField = "id",
     descending: bool = False,
 ) -> OffsetPageRead[DocumentRead]:
-    """One page of the tenant's documents by offset, with the total."""
-    page = await documents.paginate_offset(
-        session, limit, offset, filters={"tenant_id": principal.tenant_id}, order_by=("-" if descending else "") + sort
-    )
-    return OffsetPageRead(
-        items=[DocumentRead.model_validate(d) for d in page.items], total=page.total, limit=limit, offset=offset
+    """One page of the tenant's documents by offset, with the total; cached until a document of the tenant changes."""
+
+    async def fetch() -> OffsetPageRead[DocumentRead]:
+        order_by = ("-" if descending else "") + sort
+        page = await documents.paginate_offset(
+            session, limit, offset, filters={"tenant_id": principal.tenant_id}, order_by=order_by
+        )
+        return OffsetPageRead(
+            items=[DocumentRead.model_validate(d) for d in page.items], total=page.total, limit=limit, offset=offset
+        )
+
+    key = cache_key("documents", "page", principal.tenant_id, limit=limit, offset=offset, sort=sort, desc=descending)
+    return await cache.get_or_fetch(
+        key, fetch, OffsetPageRead[DocumentRead], tags=[tenant_documents_tag(principal.tenant_id)]
     )
 
 
@@ -140,8 +188,11 @@ async def search_documents(
 
 @router.get("/{document_id}")
 async def read_document(document_id: int, session: DbSession, principal: CurrentUser) -> DocumentRead:
-    """One document of the caller's tenant, or 404."""
-    return DocumentRead.model_validate(await _in_tenant(session, document_id, principal))
+    """One document of the caller's tenant, or 404; cached until the document changes."""
+    document = await load_document(session, document_id)
+    if document.tenant_id != principal.tenant_id:
+        raise NotFoundError(f"Document {document_id} not found.")
+    return document
 
 
 @router.patch("/{document_id}")
@@ -151,7 +202,9 @@ async def update_document(
     """Change the given fields; the caller becomes ``updated_by``."""
     document = await _in_tenant(session, document_id, principal)
     await documents.update(session, document, **data.model_dump(exclude_unset=True, exclude_none=True))
-    return await _commit(session, document)
+    updated = await _commit(session, document)
+    await _written(principal.tenant_id, document_id)
+    return updated
 
 
 @router.delete("/{document_id}", status_code=204, dependencies=[Depends(require_role("admin"))])
@@ -160,6 +213,7 @@ async def delete_document(document_id: int, session: DbSession, principal: Curre
     document = await _in_tenant(session, document_id, principal, include_deleted=hard)
     await documents.delete(session, document, hard=hard)
     await session.commit()
+    await _written(principal.tenant_id, document_id)
 
 
 @router.post("/{document_id}/restore", dependencies=[Depends(require_role("admin"))])
@@ -167,7 +221,9 @@ async def restore_document(document_id: int, session: DbSession, principal: Curr
     """Bring back a soft-deleted document; admins only."""
     document = await _in_tenant(session, document_id, principal, include_deleted=True)
     await documents.restore(session, document)
-    return await _commit(session, document)
+    restored = await _commit(session, document)
+    await _written(principal.tenant_id, document_id)
+    return restored
 
 
 @router.post("/{document_id}/views")

@@ -1,4 +1,8 @@
-"""The ``/users`` API: profiles and preferences of the callers, and user administration for admins."""
+"""The ``/users`` API: profiles and preferences of the callers, and user administration for admins.
+
+Profiles are cached (``GET /users/me`` per caller, ``GET /users/{id}``); the writes below invalidate both tags of the
+profile they change: ``principal:<caller id>`` and ``user:<user id>``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reference_app.auth import get_current_user, require_role
+from reference_app.cache import CacheManager, cache_key, get_cache
 from reference_app.db import BaseRepository, get_db_session
 from reference_app.models import User
 from reference_app.principal import PrincipalLike
@@ -16,6 +21,7 @@ from reference_app.schemas import OffsetPageRead, Preferences, UserCreate, UserR
 
 DbSession = Annotated[AsyncSession, Depends(get_db_session)]
 CurrentUser = Annotated[PrincipalLike, Depends(get_current_user)]
+Cache = Annotated[CacheManager, Depends(get_cache)]
 Admin = [Depends(require_role("admin"))]
 
 users = BaseRepository(User)
@@ -30,19 +36,41 @@ async def _me(session: AsyncSession, principal: CurrentUser) -> User:
     return await users.create(session, User(email=principal.email, name=principal.email.partition("@")[0]))
 
 
+def principal_tag(principal: PrincipalLike) -> str:
+    """The cache tag of the caller's own view of their profile (``/users/me``)."""
+    return cache_key("principal", principal.id)
+
+
+def user_tag(user_id: uuid.UUID) -> str:
+    """The cache tag of user ``user_id``'s profile."""
+    return cache_key("user", user_id)
+
+
+async def _profile_written(cache: CacheManager, principal: PrincipalLike, me: User) -> None:
+    # After the commit; preferences count too: the cached profile carries updated_at.
+    await cache.invalidate_tags([principal_tag(principal), user_tag(me.id)])
+
+
 @router.get("/me")
-async def read_me(session: DbSession, principal: CurrentUser) -> UserRead:
-    """The caller's profile (created on first visit)."""
-    me = await _me(session, principal)
-    await session.commit()
-    return UserRead.model_validate(me)
+async def read_me(session: DbSession, principal: CurrentUser, cache: Cache) -> UserRead:
+    """The caller's profile (created on first visit); cached until they change it."""
+
+    async def fetch() -> UserRead:
+        me = await _me(session, principal)
+        await session.commit()
+        return UserRead.model_validate(me)
+
+    # Keyed by the caller's id rather than their email: no personal data in Redis key names.
+    key = cache_key("users", "me", principal.id)
+    return await cache.get_or_fetch(key, fetch, UserRead, tags=[principal_tag(principal)])
 
 
 @router.patch("/me")
-async def update_me(data: UserUpdate, session: DbSession, principal: CurrentUser) -> UserRead:
+async def update_me(data: UserUpdate, session: DbSession, principal: CurrentUser, cache: Cache) -> UserRead:
     """Change the caller's name, bio or locale."""
     me = await users.update(session, await _me(session, principal), **data.model_dump(exclude_unset=True))
     await session.commit()
+    await _profile_written(cache, principal, me)
     return UserRead.model_validate(me)
 
 
@@ -55,10 +83,13 @@ async def read_preferences(session: DbSession, principal: CurrentUser) -> dict[s
 
 
 @router.put("/me/preferences")
-async def replace_preferences(data: Preferences, session: DbSession, principal: CurrentUser) -> dict[str, Any]:
+async def replace_preferences(
+    data: Preferences, session: DbSession, principal: CurrentUser, cache: Cache
+) -> dict[str, Any]:
     """Replace the caller's preferences with the given object."""
     me = await users.update(session, await _me(session, principal), preferences=data)
     await session.commit()
+    await _profile_written(cache, principal, me)
     return dict(me.preferences)
 
 
@@ -82,6 +113,10 @@ async def list_users(
 
 
 @router.get("/{user_id}", dependencies=Admin)
-async def read_user(user_id: uuid.UUID, session: DbSession) -> UserRead:
-    """One user, or 404. Admins only."""
-    return UserRead.model_validate(await users.get_or_raise(session, user_id))
+async def read_user(user_id: uuid.UUID, session: DbSession, cache: Cache) -> UserRead:
+    """One user, or 404; cached until the user changes their profile. Admins only."""
+
+    async def fetch() -> UserRead:
+        return UserRead.model_validate(await users.get_or_raise(session, user_id))
+
+    return await cache.get_or_fetch(cache_key("users", user_id), fetch, UserRead, tags=[user_tag(user_id)])
