@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, PositiveInt, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,16 +27,31 @@ class CacheSettings(BaseModel):
     """The Redis cache (``APP_CACHE__DEFAULT_TTL=60``...); ``reference_app.cache`` reads it."""
 
     enabled: bool = True
-    default_ttl: int = 300
+    default_ttl: Annotated[int, Field(gt=0)] = 300
+    # Entries live at "<namespace>:<key>", tag bookkeeping beside them; the namespace keeps pattern invalidation
+    # away from everything else in the same Redis database.
+    namespace: Annotated[str, Field(min_length=1, pattern=r"^[^*?\[\]]+$")] = "cache"
+    # get_with_refresh reloads an entry in the background once this fraction of its TTL has passed.
+    refresh_ahead: Annotated[float, Field(gt=0, lt=1)] = 0.8
+    write_behind_interval: Annotated[float, Field(gt=0)] = 1.0
+    # A Redis command slower than this counts as an outage: the request goes on without the cache.
+    command_timeout: Annotated[float, Field(gt=0)] = 1.0
 
 
 class RateLimitSettings(BaseModel):
-    """Rate limiting (``APP_RATE_LIMIT__REQUESTS=100``...); ``reference_app.rate_limit`` reads it."""
+    """Rate limiting (``APP_RATE_LIMIT__REQUESTS=100``...); ``reference_app.rate_limit`` reads it.
+
+    Each caller (API key, credentials, else client IP) has a token bucket of ``requests`` tokens, refilled evenly
+    over ``window_seconds``. When Redis is down, ``fail_open`` lets requests through; false refuses them with 503
+    (both logged and counted). Paths in ``exempt_paths``, and below them, are not limited: health probes must
+    answer even when their caller's address is busy. ``enabled=false`` also switches off ``rate_limit()`` routes.
+    """
 
     enabled: bool = True
-    requests: int = 100
-    window_seconds: int = 60
+    requests: PositiveInt = 100
+    window_seconds: PositiveInt = 60
     fail_open: bool = True
+    exempt_paths: list[str] = ["/health"]
 
 
 class AppSettings(BaseSettings):
