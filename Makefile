@@ -28,6 +28,9 @@ bench: $(STAMP)
 	$(BIN)/pytest benchmarks/test_repository_paths.py -p benchmark -p no:cacheprovider --benchmark-only \
 		--benchmark-json=benchmarks/results/repository.json
 	$(BIN)/python benchmarks/ratios.py benchmarks/results/repository.json
+	$(BIN)/pytest benchmarks/test_cache_paths.py -p benchmark -p no:cacheprovider --benchmark-only \
+		--benchmark-json=benchmarks/results/cache.json
+	$(BIN)/python benchmarks/ratios.py benchmarks/results/cache.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check src reference_app tests benchmarks
