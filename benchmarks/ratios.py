@@ -15,6 +15,7 @@ PAIRS = (
     ("offset page 500", "offset page 1"),
     ("offset page 500", "cursor page 500"),
     ("1000 creates", "1 bulk_create of 1000"),
+    ("upsert, existing key", "upsert, new key"),
     ("no cache", "cache hit"),
     ("cache miss", "no cache"),
     ("100 gets", "get_many of 100"),
@@ -37,7 +38,7 @@ def main(path: Path) -> None:
         info = b["extra_info"]
         if "checks_per_second" in info:
             print(f"{info['backend']}: {info['path']}: {info['checks_per_second']} checks/s")
-        elif info["path"].startswith("invalidate_tags"):
+        elif info["path"].startswith(("invalidate_tags", "get", "upsert")):
             print(f"{info['backend']}: {info['path']}: {b['stats']['median'] * 1000:.2f} ms")
 
 

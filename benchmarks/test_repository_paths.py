@@ -5,7 +5,9 @@ Each measurement runs on one event loop reused for every round (no loop set-up i
 
 - ``cursor page 500`` / ``cursor page 1``: keyset pagination should cost about the same at any depth;
 - ``offset page 500`` / ``offset page 1``: OFFSET makes the database walk past every earlier row;
-- ``1 bulk_create of 1000`` / ``1000 creates``.
+- ``1 bulk_create of 1000`` / ``1000 creates``;
+- ``get`` by primary key, and ``upsert`` on its insert path and on its conflict path (the existing-key round also
+  creates the row it collides with, so it reads as an upper bound).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.pool import NullPool
 
 from reference_app.db import Base, BaseRepository
-from reference_app.models import Document
+from reference_app.models import Document, Tag
 
 if TYPE_CHECKING:
     from pytest_benchmark.fixture import BenchmarkFixture
@@ -31,6 +33,7 @@ PAGE = 50
 DEEP_PAGE = 500
 PG_URL = make_url(os.environ.get("SVC_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/svc_bench_repo"))
 documents = BaseRepository(Document, cursor_key=b"benchmark-cursor-key")
+tags = BaseRepository(Tag)
 
 
 class Database:
@@ -144,3 +147,22 @@ def test_single_creates(benchmark: BenchmarkFixture, database: Database) -> None
         return [await documents.create(session, Document(title=f"one {n}", body="")) for n in range(1000)]
 
     assert len(_measure(benchmark, database, "1000 creates", work)) == 1000
+
+
+def test_get(benchmark: BenchmarkFixture, database: Database) -> None:
+    async def work(session: AsyncSession) -> Any:
+        return await documents.get(session, ROWS // 2)
+
+    assert _measure(benchmark, database, "get", work).title == f"document {ROWS // 2 - 1:05}"
+
+
+@pytest.mark.parametrize("path", ["upsert, new key", "upsert, existing key"])
+def test_upsert(benchmark: BenchmarkFixture, database: Database, path: str) -> None:
+    name = "fresh" if path.endswith("new key") else "taken"
+
+    async def work(session: AsyncSession) -> Any:
+        if name == "taken":
+            await tags.create(session, Tag(name="taken", tenant_id="bench"))
+        return await tags.upsert(session, {"name": name, "tenant_id": "bench"}, index_elements=["tenant_id", "name"])
+
+    assert _measure(benchmark, database, path, work).name == name
