@@ -38,7 +38,7 @@ def main(path: Path) -> None:
         info = b["extra_info"]
         if "checks_per_second" in info:
             print(f"{info['backend']}: {info['path']}: {info['checks_per_second']} checks/s")
-        elif info["path"].startswith(("invalidate_tags", "get", "upsert")):
+        elif info["path"] == "get" or info["path"].startswith(("invalidate_tags", "upsert")):
             print(f"{info['backend']}: {info['path']}: {b['stats']['median'] * 1000:.2f} ms")
 
 

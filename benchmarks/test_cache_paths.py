@@ -40,6 +40,7 @@ PG_URL = make_url(os.environ.get("SVC_BENCH_PG_URL", "postgresql+asyncpg://postg
 REDIS_URL = os.environ.get("SVC_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 documents = BaseRepository(Document)
 CHECKS = 1000
+BURST = 100
 
 
 @dataclass
@@ -168,9 +169,11 @@ def test_rate_limit_checks(async_benchmark: AsyncBenchmark, backends: Backends, 
             await take_token(backends.redis, policy, f"caller-{n % 50}")
 
     async def concurrent() -> None:
-        # 50 callers at a time: bursts as a busy service sees them, within the client pool's 100 connections.
-        for start in range(0, CHECKS, 50):
-            await asyncio.gather(*(take_token(backends.redis, policy, f"caller-{n}") for n in range(start, start + 50)))
+        # Bursts of 100 callers, as a busy service sees them: as many as the client pool's 100 connections.
+        for start in range(0, CHECKS, BURST):
+            await asyncio.gather(
+                *(take_token(backends.redis, policy, f"caller-{n}") for n in range(start, start + BURST))
+            )
 
     _label(async_benchmark, backends, f"{CHECKS} rate-limit checks, {mode}")
     async_benchmark.pedantic(sequential if mode == "sequential" else concurrent, rounds=10, warmup_rounds=1)
