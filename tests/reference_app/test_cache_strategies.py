@@ -96,7 +96,7 @@ async def test_a_failed_load_reaches_every_waiter_and_caches_nothing(mock_redis:
 
 async def test_when_the_loading_caller_is_cancelled_a_waiter_loads_instead(mock_redis: Redis) -> None:
     cache = CacheManager(mock_redis)
-    source = Source(delay=0.05)
+    source = Source(delay=0.3)  # far longer than the 20 ms before the cancel, even on a loaded machine
 
     leader = asyncio.create_task(cache.get_or_fetch("doc:1", lambda: source.read(1), Document))
     await asyncio.sleep(0.01)
