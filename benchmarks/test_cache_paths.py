@@ -25,10 +25,10 @@ from typing import Any
 import fakeredis
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import insert, make_url, text
+from sqlalchemy import insert, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.pool import NullPool
 
+from benchmarks.servers import pg_admin
 from pytest_svc import AsyncBenchmark
 from reference_app.cache import CacheManager
 from reference_app.db import Base, BaseRepository
@@ -50,15 +50,6 @@ class Backends:
     redis: Redis
 
 
-async def _admin(sql: str) -> None:
-    engine = create_async_engine(PG_URL.set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
 @asynccontextmanager
 async def _backends(name: str) -> AsyncIterator[Backends]:
     if name == "sqlite+fakeredis":
@@ -69,13 +60,13 @@ async def _backends(name: str) -> AsyncIterator[Backends]:
         try:
             if await redis.dbsize():
                 pytest.skip(f"{REDIS_URL} holds keys; the benchmark needs an empty database (SVC_BENCH_REDIS_URL)")
-            await _admin(f'DROP DATABASE IF EXISTS "{PG_URL.database}"')
+            await pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{PG_URL.database}"')
         except Exception as exc:
             await redis.aclose()
             if isinstance(exc, pytest.skip.Exception):
                 raise
             pytest.skip(f"no PostgreSQL or Redis: {type(exc).__name__}: {exc}")
-        await _admin(f'CREATE DATABASE "{PG_URL.database}"')
+        await pg_admin(PG_URL, f'CREATE DATABASE "{PG_URL.database}"')
         engine = create_async_engine(PG_URL)
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.create_all)
@@ -87,7 +78,7 @@ async def _backends(name: str) -> AsyncIterator[Backends]:
         await redis.aclose()
         await engine.dispose()
         if name != "sqlite+fakeredis":
-            await _admin(f'DROP DATABASE IF EXISTS "{PG_URL.database}" WITH (FORCE)')
+            await pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{PG_URL.database}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite+fakeredis", "postgresql+redis"])

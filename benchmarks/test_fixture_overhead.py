@@ -28,9 +28,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy import make_url
+
+from benchmarks.servers import pg_admin
 
 if TYPE_CHECKING:
     from pytest_benchmark.fixture import BenchmarkFixture
@@ -178,17 +178,7 @@ VARIANTS = {
 
 
 def _on_pg_admin(sql: str) -> list[str]:
-    async def run() -> list[str]:
-        url = make_url(PG_URL).set(database="postgres")
-        engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                result = await conn.execute(text(sql))
-                return [str(row[0]) for row in result] if result.returns_rows else []
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
+    return asyncio.run(pg_admin(make_url(PG_URL), sql))
 
 
 BENCH_DATABASES = (f"test_{make_url(PG_URL).database}", make_url(PG_NAIVE_URL).database)

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import insert, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.pool import NullPool
 
+from benchmarks.servers import pg_admin
 from reference_app.db import Base, BaseRepository
 from reference_app.models import Document, Tag
 
@@ -58,25 +58,16 @@ class Database:
         return self.runner.run(in_rolled_back_transaction())
 
 
-async def _admin(sql: str) -> None:
-    engine = create_async_engine(PG_URL.set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest) -> Iterator[Database]:
     backend: str = request.param
     with asyncio.Runner() as runner:
         if backend == "postgresql":
             try:
-                runner.run(_admin(f'DROP DATABASE IF EXISTS "{PG_URL.database}"'))
+                runner.run(pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{PG_URL.database}"'))
             except Exception as exc:
                 pytest.skip(f"no PostgreSQL at {PG_URL.render_as_string()}: {type(exc).__name__}: {exc}")
-            runner.run(_admin(f'CREATE DATABASE "{PG_URL.database}"'))
+            runner.run(pg_admin(PG_URL, f'CREATE DATABASE "{PG_URL.database}"'))
             engine = create_async_engine(PG_URL)
         else:
             engine = create_async_engine("sqlite+aiosqlite://")
@@ -95,7 +86,7 @@ def database(request: pytest.FixtureRequest) -> Iterator[Database]:
         finally:
             runner.run(engine.dispose())
             if backend == "postgresql":
-                runner.run(_admin(f'DROP DATABASE IF EXISTS "{PG_URL.database}" WITH (FORCE)'))
+                runner.run(pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{PG_URL.database}" WITH (FORCE)'))
 
 
 def _measure(benchmark: BenchmarkFixture, database: Database, name: str, work: Callable[[AsyncSession], Any]) -> Any:
