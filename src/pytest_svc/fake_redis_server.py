@@ -1,0 +1,58 @@
+"""fakeredis behind a real TCP port, so a server in another process shares one fake Redis with the tests."""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from fakeredis import TcpFakeServer
+
+from pytest_svc.server_process import LOOPBACK
+
+
+class FakeRedisServer:
+    """fakeredis's ``TcpFakeServer`` (Lua included) on a free 127.0.0.1 port, served from a thread.
+
+    ``url`` is ``redis://127.0.0.1:<port>/0``; any Redis client, in any process, can use it. ``stop()`` closes
+    every connection and joins the threads. Usable as a context manager.
+    """
+
+    def __init__(self) -> None:
+        self._server: TcpFakeServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the fake Redis server is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"redis://{LOOPBACK}:{self.port}/0"
+
+    def start(self) -> FakeRedisServer:
+        if self._server is not None:
+            raise RuntimeError("the fake Redis server is already started")
+        self._server = TcpFakeServer((LOOPBACK, 0))
+        self._thread = threading.Thread(target=self._server.serve_forever, name="svc-fake-redis", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()  # stops serve_forever and tells every connection handler to finish
+        server.server_close()  # joins the handler threads and releases the port
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> FakeRedisServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
