@@ -20,9 +20,12 @@ from pytest_svc.assertions import (
 from pytest_svc.async_benchmark import AsyncBenchmark
 from pytest_svc.builders import Builder, ModelFactory
 from pytest_svc.cache_helper import CacheTestHelper, assert_cached
+from pytest_svc.fake_redis_server import FakeRedisServer
+from pytest_svc.live_server import LiveServer
 from pytest_svc.queries import QueryCounter
 from pytest_svc.rate_limit_assertions import RateLimitHeaders, assert_rate_limit_headers, assert_rate_limited
 from pytest_svc.redis_outage import RedisOutage
+from pytest_svc.server_process import ServerProcess, ServerStartError
 from pytest_svc.types import AssertMaxQueries, MakeClient, MakeTestModel, MakeTestUsers, MakeUser, MockAuthToken
 from pytest_svc.users import SvcUser, UserSpec
 from pytest_svc.values import PrimaryKeyStrategy, SampleIds, uuid7
@@ -38,6 +41,8 @@ __all__ = [
     "AsyncBenchmark",
     "Builder",
     "CacheTestHelper",
+    "FakeRedisServer",
+    "LiveServer",
     "MakeClient",
     "MakeTestModel",
     "MakeTestUsers",
@@ -50,6 +55,8 @@ __all__ = [
     "RedisOutage",
     "SQLAlchemyFactory",
     "SampleIds",
+    "ServerProcess",
+    "ServerStartError",
     "SvcUser",
     "UserSpec",
     "assert_audit_trail",

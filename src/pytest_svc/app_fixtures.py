@@ -26,7 +26,8 @@ class _RunningApp:
     asgi: Any  # the app as the lifespan manager exposes it (with lifespan state), for the transport
 
 
-def _is_factory(target: Any) -> bool:
+def is_app_factory(target: Any) -> bool:
+    """Whether ``svc_app`` names a factory to call (a function callable without arguments) rather than an app."""
     if not (inspect.isfunction(target) or inspect.ismethod(target)):
         return False
     parameters = inspect.signature(target).parameters.values()
@@ -40,13 +41,15 @@ def _svc_app_instance(pytestconfig: pytest.Config) -> Any:
         target = svc_config(pytestconfig).app_target
         if target is None:
             pytest.fail(missing_setting("app", "app"), pytrace=False)
-        app = target() if _is_factory(target) else target
+        app = target() if is_app_factory(target) else target
     if not callable(app):
         pytest.fail(f"pytest-svc: svc_app gave a {type(app).__name__}, not an ASGI app.", pytrace=False)
     return app
 
 
-def _db_session_override(maker: async_sessionmaker[AsyncSession]) -> Callable[[], AsyncIterator[AsyncSession]]:
+def db_session_override(maker: async_sessionmaker[AsyncSession]) -> Callable[[], AsyncIterator[AsyncSession]]:
+    """The replacement for the app's ``svc_db_dependency``: one session from ``maker`` per request."""
+
     async def test_db_session() -> AsyncIterator[AsyncSession]:
         async with maker() as session:
             yield session
@@ -63,7 +66,7 @@ def _svc_dependency_overrides(
     config = svc_config(pytestconfig)
     overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
     if config.db_dependency is not None:
-        overrides[config.db_dependency] = _db_session_override(request.getfixturevalue("db_sessionmaker"))
+        overrides[config.db_dependency] = db_session_override(request.getfixturevalue("db_sessionmaker"))
     if config.redis_dependency is not None:
         redis_client = request.getfixturevalue("mock_redis")
         overrides[config.redis_dependency] = lambda: redis_client

@@ -53,6 +53,22 @@ class DatabaseTarget:
             return f"{self.url.drivername} (memory)"
         return self.test_url.render_as_string(hide_password=True)
 
+    def for_live_server(self, directory: Path) -> DatabaseTarget:
+        """The live server's own database: the test database's name plus ``_live``, in a file for SQLite.
+
+        A server in another process cannot share an in-memory database, and its commits must not reach the
+        tests' rolled-back transactions, so it gets a database of its own, made and dropped the same way.
+        """
+        if self.kind == "sqlite-memory":
+            return DatabaseTarget(self.url, "sqlite-file", self.url.set(database=str(directory / "test_live.db")))
+        if self.kind == "sqlite-file":
+            path = Path(self.test_name)
+            return dataclasses.replace(self, test_url=self.url.set(database=str(path.with_stem(f"{path.stem}_live"))))
+        name = f"{self.test_name}_live"
+        if len(name) > 63:
+            raise SettingError(setting_problem("db_url", f"gives {name!r} for live_server, longer than 63."))
+        return dataclasses.replace(self, test_url=self.url.set(database=name))
+
     @classmethod
     def parse(cls, raw: str | None, worker: str | None) -> DatabaseTarget:
         """Check a ``db_url`` setting value and derive the test database from it."""

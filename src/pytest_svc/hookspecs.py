@@ -71,3 +71,19 @@ def pytest_svc_seed_db(config: pytest.Config, connection: Connection) -> None:
     implementations ran; ``Session(bind=connection)`` gives the ORM. Tests roll back to this state. With
     ``--svc-reuse-db`` and an existing database, seeding is skipped (the data is already there).
     """
+
+
+@pytest.hookspec
+def pytest_svc_live_server_env(
+    config: pytest.Config, db_url: str | None, redis_url: str | None
+) -> Mapping[str, str] | None:
+    """Return environment variables for the ``live_server`` process (e.g. the app's own settings).
+
+    ``db_url`` and ``redis_url`` are the server's own database and Redis (None when the app has no such
+    dependency), for apps that read them from their settings as well::
+
+        def pytest_svc_live_server_env(config, db_url, redis_url):
+            return {"APP_REDIS__URL": redis_url, "APP_LOG_LEVEL": "debug"}
+
+    Called once, before the server starts. Every implementation is called; their mappings are merged.
+    """

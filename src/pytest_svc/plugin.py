@@ -17,6 +17,7 @@ pytest_plugins = [
     "pytest_svc.redis_fixtures",
     "pytest_svc.users",
     "pytest_svc.app_fixtures",
+    "pytest_svc.live_server",
     "pytest_svc.values",
     "pytest_svc.queries",
     "pytest_svc.current_session",

@@ -41,6 +41,22 @@ class RedisTarget:
             netloc += f":{parts.port}"
         return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
+    def for_live_server(self, workers: int) -> RedisTarget:
+        """The live server's own database index on the same server, past every xdist worker's test index.
+
+        ``mock_redis`` flushes the test index around every test; the live server's state (cache, rate limits)
+        lives for the session, so it must not share that index.
+        """
+        if self.url is None:
+            return self
+        parts = urlsplit(self.url)
+        if parts.scheme == "unix":
+            raise SettingError(
+                setting_problem("redis_url", "is a unix:// URL; live_server needs redis:// or rediss:// for now.")
+            )
+        index = int(parts.path.strip("/")) + max(workers, 1)
+        return dataclasses.replace(self, url=urlunsplit(parts._replace(path=f"/{index}")))
+
     @classmethod
     def parse(cls, raw: str | None, worker: str | None, decode_responses: bool, allow_flush: bool) -> RedisTarget:
         """Check a ``redis_url`` setting value and pick this worker's database index."""

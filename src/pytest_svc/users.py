@@ -5,16 +5,16 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import itertools
-import secrets
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from fastapi import HTTPException, Request
 
+from pytest_svc.signed_tokens import TOKEN_PREFIX, TokenSigner
+
 DEFAULT_TENANT = "test-tenant"
-TOKEN_PREFIX = "svc-test-"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,9 +69,13 @@ def pytest_svc_auth_headers(config: pytest.Config, user: Any, token: str) -> dic
 
 
 class TokenRegistry:
-    """Maps this test's tokens to its users (and back); the overridden user dependency reads it."""
+    """Maps this test's tokens to its users (and back); the overridden user dependency reads it.
 
-    def __init__(self) -> None:
+    Tokens are signed by the session's :class:`TokenSigner`, so ``live_server`` accepts them as well.
+    """
+
+    def __init__(self, signer: TokenSigner | None = None) -> None:
+        self._signer = signer or TokenSigner()
         self._users: dict[str, Any] = {}
         self._tokens: dict[int, str] = {}
         self._keep: list[Any] = []  # keeps users alive so id() keys stay unique
@@ -79,7 +83,7 @@ class TokenRegistry:
     def token_for(self, user: Any) -> str:
         token = self._tokens.get(id(user))
         if token is None:
-            token = TOKEN_PREFIX + secrets.token_urlsafe(16)
+            token = self._signer.mint(user)
             self._tokens[id(user)] = token
             self._users[token] = user
             self._keep.append(user)
@@ -94,7 +98,13 @@ class TokenRegistry:
         return None
 
 
-def user_dependency_override(registry: TokenRegistry) -> Callable[..., Any]:
+class UserLookup(Protocol):
+    """Finds the test user a request's headers carry: :class:`TokenRegistry` in-process, or the live server's."""
+
+    def user_for_headers(self, values: Iterable[str]) -> Any | None: ...
+
+
+def user_dependency_override(registry: UserLookup) -> Callable[..., Any]:
     """The function that replaces the app's ``svc_user_dependency``: resolve the test user from the token."""
 
     async def authenticate_test_user(request: Request) -> Any:
@@ -106,9 +116,14 @@ def user_dependency_override(registry: TokenRegistry) -> Callable[..., Any]:
     return authenticate_test_user
 
 
+@pytest.fixture(scope="session")
+def _svc_token_signer() -> TokenSigner:
+    return TokenSigner()
+
+
 @pytest.fixture
-def _svc_tokens() -> TokenRegistry:
-    return TokenRegistry()
+def _svc_tokens(_svc_token_signer: TokenSigner) -> TokenRegistry:
+    return TokenRegistry(_svc_token_signer)
 
 
 @pytest.fixture

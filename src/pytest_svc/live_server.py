@@ -1,0 +1,147 @@
+"""The ``live_server`` fixture: the app served by uvicorn in its own process, for tests that need a real socket."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy.engine import Connection
+
+from pytest_svc.config import SvcConfig, missing_setting, svc_config
+from pytest_svc.databases import DatabaseError, DatabaseTarget, drop_test_database, prepare_test_database, run_blocking
+from pytest_svc.fake_redis_server import FakeRedisServer
+from pytest_svc.live_app import LiveAppSpec
+from pytest_svc.redis_server import RedisRefused, RedisTarget
+from pytest_svc.server_process import ServerProcess, ServerStartError
+from pytest_svc.settings import SettingError
+from pytest_svc.signed_tokens import TokenSigner
+
+LIVE_APP_FACTORY = "pytest_svc.live_app:create_live_app"
+
+
+@dataclasses.dataclass(frozen=True)
+class LiveServer:
+    """A running ``live_server``: ``url`` (``http://127.0.0.1:<port>``), and the database and Redis it uses.
+
+    ``db_url`` and ``redis_url`` are None when the app has no ``svc_db_dependency`` / ``svc_redis_dependency``.
+    ``log_path`` holds what the server printed. ``str(live_server)`` is the URL.
+    """
+
+    url: str
+    port: int
+    db_url: str | None
+    redis_url: str | None
+    log_path: Path
+    pid: int
+
+    def __str__(self) -> str:
+        return self.url
+
+
+def _worker_count(config: pytest.Config) -> int:
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    return int(workerinput.get("workercount", 1)) if workerinput else 1
+
+
+def _live_database(
+    stack: contextlib.ExitStack, pytestconfig: pytest.Config, config: SvcConfig, directory: Path
+) -> str | None:
+    if config.db_dependency is None:
+        return None
+    if config.metadata is None:
+        pytest.fail(missing_setting("metadata", "live_server"), pytrace=False)
+    metadata = config.metadata
+    try:
+        target: DatabaseTarget = config.database.for_live_server(directory)
+    except SettingError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+    def seed(connection: Connection) -> None:
+        pytestconfig.hook.pytest_svc_seed_db(config=pytestconfig, connection=connection)
+
+    try:
+        engine, _ = run_blocking(lambda: prepare_test_database(target, metadata, False, seed))
+    except DatabaseError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    run_blocking(engine.dispose)
+    stack.callback(lambda: run_blocking(lambda: drop_test_database(target)))
+    return target.test_url.render_as_string(hide_password=False)
+
+
+def _flush(url: str) -> None:
+    with redis.Redis.from_url(url, socket_connect_timeout=5) as client:
+        client.flushdb()
+
+
+def _live_redis(stack: contextlib.ExitStack, pytestconfig: pytest.Config, config: SvcConfig) -> str | None:
+    if config.redis_dependency is None:
+        return None
+    if config.redis.is_fake:
+        return stack.enter_context(FakeRedisServer()).url
+    try:
+        target: RedisTarget = config.redis.for_live_server(_worker_count(pytestconfig))
+        target.check_server()
+    except (SettingError, RedisRefused) as exc:
+        pytest.fail(str(exc).replace("pytest-svc:", "pytest-svc: live_server:", 1), pytrace=False)
+    assert target.url is not None
+    url = target.url
+    stack.callback(lambda: _flush(url))
+    return url
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory, _svc_token_signer: TokenSigner
+) -> Iterator[LiveServer]:
+    """The ``svc_app`` served by uvicorn in a child process on a free 127.0.0.1 port: ``live_server.url``.
+
+    For tests that need a real socket (browsers, Locust, other processes, streaming). One server per session
+    (per xdist worker), stopped with SIGTERM at the end, the port released. It has its own database
+    (``test_<name>_live``, a file for SQLite; schema built, ``pytest_svc_seed_db`` run, dropped at the end) and
+    its own Redis (a fakeredis TCP server, or the next free index of the real server), so its commits never
+    reach the tests' rolled-back transactions. What it writes lasts for the session. Tokens of ``make_user`` and
+    ``mock_auth_token`` authenticate here too. If the app fails to start, the test fails with its output.
+    ``pytest_svc_live_server_env`` adds environment variables for the server process.
+    """
+    config = svc_config(pytestconfig)
+    app_spec = config.raw.get("app")
+    if not app_spec:
+        pytest.fail(
+            missing_setting("app", "live_server")
+            + "\n  The server process imports svc_app itself; an app given only by pytest_svc_app cannot cross over.",
+            pytrace=False,
+        )
+    directory = tmp_path_factory.mktemp("live_server")
+    with contextlib.ExitStack() as stack:
+        db_url = _live_database(stack, pytestconfig, config, directory)
+        redis_url = _live_redis(stack, pytestconfig, config)
+        spec = LiveAppSpec(
+            app=app_spec,
+            token_key=_svc_token_signer.key,
+            db_dependency=config.raw.get("db_dependency"),
+            db_url=db_url,
+            redis_dependency=config.raw.get("redis_dependency"),
+            redis_url=redis_url,
+            redis_decode_responses=config.redis.decode_responses,
+            user_dependency=config.raw.get("user_dependency"),
+        )
+        env: dict[str, str] = {}
+        for extra in pytestconfig.hook.pytest_svc_live_server_env(
+            config=pytestconfig, db_url=db_url, redis_url=redis_url
+        ):
+            env.update(extra or {})
+        env.update(spec.to_env())
+        server = ServerProcess(LIVE_APP_FACTORY, factory=True, env=env, log_path=directory / "server.log")
+        try:
+            server.start()
+        except ServerStartError as exc:
+            pytest.fail(f"pytest-svc: live_server: {exc}", pytrace=False)
+        stack.callback(server.stop)
+        assert server.log_path is not None
+        assert server.pid is not None
+        yield LiveServer(server.url, server.port, db_url, redis_url, server.log_path, server.pid)

@@ -1,0 +1,28 @@
+"""FakeRedisServer: one fakeredis reachable over TCP from any process, Lua included; stops cleanly."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+
+import redis
+
+from pytest_svc.fake_redis_server import FakeRedisServer
+
+
+def test_another_process_shares_the_fake_redis() -> None:
+    with FakeRedisServer() as server:
+        client = redis.Redis.from_url(server.url)
+        client.set("shared", "from the test")
+        code = f"import redis; r = redis.Redis.from_url({server.url!r}); r.incr('counter'); print(r.get('shared'))"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+        assert out.stdout.strip() == "b'from the test'"
+        assert client.get("counter") == b"1"
+        assert client.eval("return redis.call('INCR', KEYS[1])", 1, "counter") == 2
+        client.close()
+        port = server.port
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+    assert not [t for t in threading.enumerate() if t.name == "svc-fake-redis"]
