@@ -3,11 +3,37 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
+import redis
 from fakeredis import TcpFakeServer
+from fakeredis._clients._tcp_server import TCPFakeRequestHandler
 
 from pytest_svc.server_process import LOOPBACK
+
+
+class _ErrorRepliesKeepTheConnection(TCPFakeRequestHandler):
+    # fakeredis 2.40's TCP handler closes the connection after any error reply (its read_response raises, and
+    # the handler treats every exception as fatal). Real Redis keeps it open, and redis-py relies on that: a
+    # script's EVALSHA answered NOSCRIPT is followed by SCRIPT LOAD on the same connection. Returning the error
+    # instead of raising it lets the handler encode it as an ordinary error reply.
+    def setup(self) -> None:
+        super().setup()
+        client = self.current_client
+        if getattr(client, "_svc_keeps_connection", False):
+            return
+        read_response: Callable[..., Any] = client.read_response
+
+        def read_response_or_error(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return read_response(*args, **kwargs)
+            except redis.ResponseError as exc:
+                return exc
+
+        client.read_response = read_response_or_error  # type: ignore[method-assign]
+        client._svc_keeps_connection = True  # type: ignore[attr-defined]
 
 
 class FakeRedisServer:
@@ -35,6 +61,7 @@ class FakeRedisServer:
         if self._server is not None:
             raise RuntimeError("the fake Redis server is already started")
         self._server = TcpFakeServer((LOOPBACK, 0))
+        self._server.RequestHandlerClass = _ErrorRepliesKeepTheConnection
         self._thread = threading.Thread(target=self._server.serve_forever, name="svc-fake-redis", daemon=True)
         self._thread.start()
         return self

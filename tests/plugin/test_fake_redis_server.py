@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 
+import pytest
 import redis
 
 from pytest_svc.fake_redis_server import FakeRedisServer
@@ -26,3 +27,15 @@ def test_another_process_shares_the_fake_redis() -> None:
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
     assert not [t for t in threading.enumerate() if t.name == "svc-fake-redis"]
+
+
+def test_an_error_reply_keeps_the_connection_open() -> None:
+    # redis-py's scripts depend on it: EVALSHA answered NOSCRIPT, then SCRIPT LOAD on the same connection.
+    with FakeRedisServer() as server:
+        client = redis.Redis.from_url(server.url, single_connection_client=True)
+        script = client.register_script("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+        assert script(keys=["n"], args=[5]) == 5
+        with pytest.raises(redis.ResponseError, match="wrong number of arguments"):
+            client.execute_command("GET")
+        assert client.ping() is True
+        client.close()

@@ -13,6 +13,7 @@ from pytest_svc import (
     async_benchmark,
     cache_helper,
     db_fixtures,
+    live_server,
     model_fixtures,
     queries,
     redis_fixtures,
@@ -46,6 +47,7 @@ PUBLIC_FIXTURES: dict[str, ModuleType] = {
     "cache_helper": cache_helper,
     "redis_down": redis_outage,
     "async_benchmark": async_benchmark,
+    "live_server": live_server,
 }
 
 OPTIONS = [
