@@ -148,3 +148,33 @@ def test_env_hook_reaches_the_server_process(sample_project: pytest.Pytester) ->
         """
     )
     sample_project.runpytest("--svc-app=envapp:app").assert_outcomes(passed=1)
+
+
+def test_each_xdist_worker_has_its_own_server_database_and_redis(sample_project: pytest.Pytester) -> None:
+    sample_project.makepyfile(
+        """
+        import json
+        import os
+        from pathlib import Path
+
+        import httpx
+        import pytest
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_worker(live_server, n):
+            assert httpx.post(f"{live_server.url}/items/n{n}").status_code == 201
+            worker = os.environ["PYTEST_XDIST_WORKER"]
+            seen = {"port": live_server.port, "db": live_server.db_url, "redis": live_server.redis_url}
+            Path(f"live-{worker}.json").write_text(json.dumps(seen))
+        """
+    )
+    sample_project.runpytest_subprocess("-n", "2", "-p", "xdist").assert_outcomes(passed=4)
+    seen = [json.loads(path.read_text()) for path in sorted(sample_project.path.glob("live-gw*.json"))]
+    assert len(seen) == 2
+    for key in ("port", "db", "redis"):
+        assert seen[0][key] != seen[1][key], key
+    if os.environ.get("SVC_DB_URL"):
+        assert seen[0]["db"].endswith("_gw0_live")
+        assert seen[1]["db"].endswith("_gw1_live")
+    if os.environ.get("SVC_REDIS_URL"):  # the tests use /8 and /9, the live servers the two after them
+        assert [entry["redis"].rsplit("/", 1)[1] for entry in seen] == ["10", "11"]
