@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 # The demo always shows the embedded defaults, whatever the shell exports.
 EMBEDDED := env -u SVC_DB_URL -u SVC_REDIS_URL
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench load lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "pytest-svc needs Python 3.11+; run: make PYTHON=python3.11 ...")'
@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(EMBEDDED) $(BIN)/pytest tests/reference_app -p no:cacheprovider -v
+	env -u DB_URL -u REDIS_URL -u WORKERS $(BIN)/python -m load.runner --duration 15s --users 10 --name demo
 
 test: $(STAMP)
 	$(BIN)/pytest -p no:cacheprovider
@@ -32,9 +33,15 @@ bench: $(STAMP)
 		--benchmark-json=benchmarks/results/cache.json
 	$(BIN)/python benchmarks/ratios.py benchmarks/results/cache.json
 
+# Load run (docs/load.md): DURATION=60s USERS=20 SPAWN_RATE=10 WORKERS=0 (N >= 2: master + N workers),
+# DB_URL= / REDIS_URL= (default embedded), HOST=http://... (a running app; needs SVC_LOAD_TOKENS_FILE).
+# Make exports command-line variables, and the runner reads them from its environment.
+load: $(STAMP)
+	$(BIN)/python -m load.runner $(if $(filter command line,$(origin HOST)),--host "$(HOST)")
+
 lint: $(STAMP)
-	$(BIN)/ruff check src reference_app tests benchmarks
-	$(BIN)/ruff format --check src reference_app tests benchmarks
+	$(BIN)/ruff check src reference_app tests benchmarks load
+	$(BIN)/ruff format --check src reference_app tests benchmarks load
 	$(BIN)/mypy src reference_app
 
 clean:

@@ -13,9 +13,10 @@ Users and their share (``USERS`` minus the three fixed ones are readers):
 - ``Burst`` (HttpUser, 1): bursts of ``POST /echo`` past its 10-a-minute limit, expecting 429 problems;
 - ``Probe`` (FastHttpUser, 1, no token): ``/health/live`` twice a second, as an orchestrator's probes.
 
-"Cached" reads are of the tenant's first half of documents (lowest ids), which no scenario writes, so after the
-runner's warm-up every such read is a cache hit. "Uncached" reads are of a document of the second half right
-after this user updated it: the update invalidated its cache entry, so the read goes to the database.
+"Cached" reads are of the tenant's seeded documents, which no scenario writes, so after the runner's warm-up
+every such read is a cache hit. "Uncached" reads are of one of the three documents each reader creates for
+itself on start, right after it updated that document: the update invalidated the cache entry, so the read goes
+to the database, and as no one else writes it, a body other than the one just written is a stale cache entry.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pytest_svc.load import SvcFastHttpUser, SvcHttpUser, check_problem, expect_
 SEARCH_WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel")
 PAGE_SIZE = 20
 DISCOVER_PAGES = 10
+ADMIN_BODY = "soft-deleted by the load run"
 BURST_SIZE = 12  # the /echo limit is 10 a minute per caller: a burst of 12 must see a 429
 
 
@@ -45,9 +47,13 @@ class Reader(SvcFastHttpUser):
         super().on_start()
         if self.token not in self._ids_by_token:
             self._ids_by_token[self.token] = self._discover()
-        ids = self._ids_by_token[self.token]
-        half = max(1, len(ids) // 2)
-        self.hot_ids, self.cold_ids = ids[:half], ids[half:] or ids[:half]
+        self.hot_ids = self._ids_by_token[self.token]
+        # Documents only this user writes: a read after its own update then has no other writer to race with.
+        items = [{"title": f"{word} draft", "body": "owned by one load user"} for word in SEARCH_WORDS[:3]]
+        with self.client.post(
+            "/documents/bulk", json={"items": items}, name="/documents/bulk (setup)", catch_response=True
+        ) as response:
+            self.own_ids = [item["id"] for item in response.json()] if expect_status(response, 201) else []
 
     def _discover(self) -> list[int]:
         """The tenant's document ids (up to DISCOVER_PAGES pages of 100); creates a few when it has none."""
@@ -60,7 +66,8 @@ class Reader(SvcFastHttpUser):
                 if not expect_status(response, 200):
                     break
                 page = response.json()
-            ids += [item["id"] for item in page["items"]]
+            # Not the admin's documents: they are soft-deleted moments after they appear.
+            ids += [item["id"] for item in page["items"] if item["body"] != ADMIN_BODY]
             cursor = page["next_cursor"] or ""
             if not cursor:
                 break
@@ -105,8 +112,10 @@ class Reader(SvcFastHttpUser):
 
     @task(5)
     def update_then_read(self) -> None:
-        """Update a document, then read it back: the read misses the cache the update invalidated."""
-        document_id = random.choice(self.cold_ids)
+        """Update one of this user's documents, then read it back: the update invalidated its cache entry."""
+        if not self.own_ids:
+            return
+        document_id = random.choice(self.own_ids)
         body = {"body": f"edited {random.random()}"}
         with self.client.patch(
             f"/documents/{document_id}", json=body, name="/documents/{id}", catch_response=True
@@ -135,7 +144,7 @@ class Admin(SvcFastHttpUser):
 
     @task
     def create_and_soft_delete(self) -> None:
-        item = {"title": f"temporary {random.randrange(10**6)}", "body": "soft-deleted by the load run"}
+        item = {"title": f"temporary {random.randrange(10**6)}", "body": ADMIN_BODY}
         with self.client.post("/documents", json=item, name="/documents (admin)", catch_response=True) as response:
             if not expect_status(response, 201):
                 return
