@@ -42,20 +42,20 @@ def _listen(event: Any, handler: Callable[..., Any]) -> None:
 
 def add_arguments(parser: Any) -> None:
     """Add the ``--svc-*`` arguments to Locust's parser (an ``init_command_line_parser`` listener)."""
-    group = parser.add_argument_group("pytest-svc")
-    group.add_argument(
+    # On the parser itself: Locust's own add_argument takes include_in_web_ui, an argument group's does not.
+    parser.add_argument(
         "--svc-tokens-file",
         env_var=TOKENS_ENV,
         default=None,
         help="Bearer tokens for SvcHttpUser/SvcFastHttpUser, one per line ('<token> [label...]')",
     )
-    group.add_argument(
+    parser.add_argument(
         "--svc-thresholds",
         env_var=THRESHOLDS_ENV,
         default=None,
         help="TOML file of thresholds (failure ratio, p95, requests/s); a miss makes the exit code 1",
     )
-    group.add_argument(
+    parser.add_argument(
         "--svc-results",
         env_var=RESULTS_ENV,
         default=None,
