@@ -1,10 +1,10 @@
 """The reference app on an in-process fakeredis, for load runs without a Redis server.
 
-``FakeRedisServer`` (fakeredis over TCP) drops connections under concurrent load (the app then fails open, so
-rate limits vanish from the run), so the embedded run keeps fakeredis inside the app's process instead: every
-Redis user of the app (auth, cache, rate limits) goes through ``get_redis``, which is overridden here. The tokens
-are seeded at start-up from the JSON file named by ``LOAD_PRINCIPALS_FILE`` (``{token: principal JSON}``). One
-uvicorn worker only: each process would have a fakeredis of its own.
+fakeredis inside the app's process rather than ``FakeRedisServer`` (fakeredis over TCP, one thread per
+connection, about 1,000 commands/s here), whose speed would be what a load run measures. Every Redis user of the
+app (auth, cache, rate limits) goes through ``get_redis``, which is overridden here. The tokens are seeded at
+start-up from the JSON file named by ``LOAD_PRINCIPALS_FILE`` (``{token: principal JSON}``). One uvicorn worker
+only: each process would have a fakeredis of its own.
 """
 
 from __future__ import annotations

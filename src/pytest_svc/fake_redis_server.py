@@ -36,6 +36,12 @@ class _ErrorRepliesKeepTheConnection(TCPFakeRequestHandler):
         client._svc_keeps_connection = True  # type: ignore[attr-defined]
 
 
+class _TcpFakeServer(TcpFakeServer):
+    # socketserver's default backlog of 5 makes a burst of new connections (a server's pool filling up under
+    # load) wait about a second for SYN retries.
+    request_queue_size = 1024
+
+
 class FakeRedisServer:
     """fakeredis's ``TcpFakeServer`` (Lua included) on a free 127.0.0.1 port, served from a thread.
 
@@ -60,7 +66,7 @@ class FakeRedisServer:
     def start(self) -> FakeRedisServer:
         if self._server is not None:
             raise RuntimeError("the fake Redis server is already started")
-        self._server = TcpFakeServer((LOOPBACK, 0))
+        self._server = _TcpFakeServer((LOOPBACK, 0))
         self._server.RequestHandlerClass = _ErrorRepliesKeepTheConnection
         self._thread = threading.Thread(target=self._server.serve_forever, name="svc-fake-redis", daemon=True)
         self._thread.start()

@@ -1,8 +1,8 @@
 """An ASGI app served by uvicorn in a child process, on a loopback port no one else can take.
 
-The parent binds ``127.0.0.1:0`` itself and hands the listening socket to uvicorn (``--fd``): the port is known
-before the child starts and cannot be taken between choosing and binding it, so two servers in one run (or two
-runs on one machine) never collide. Used by the ``live_server`` fixture and by the load runner.
+The parent binds ``127.0.0.1:0`` itself and hands the listening socket to uvicorn (see ``server_child``): the
+port is known before the child starts and cannot be taken between choosing and binding it, so two servers in
+one run (or two runs on one machine) never collide. Used by the ``live_server`` fixture and by the load runner.
 """
 
 from __future__ import annotations
@@ -36,6 +36,18 @@ def child_pythonpath(extra: Mapping[str, str] | None = None) -> str:
     if existing:
         entries.append(existing)
     return os.pathsep.join(dict.fromkeys(entries))
+
+
+def _wait_for_group_exit(group: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        if time.monotonic() > deadline:
+            raise subprocess.TimeoutExpired(f"process group {group}", timeout)
+        time.sleep(0.02)
 
 
 class ServerProcess:
@@ -93,8 +105,8 @@ class ServerProcess:
         return "\n".join(lines[-_OUTPUT_TAIL_LINES:])
 
     def _command(self, fd: int) -> list[str]:
-        command = [sys.executable, "-m", "uvicorn", self.app, "--fd", str(fd), "--log-level", self.log_level]
-        command += ["--no-access-log", "--workers", str(self.workers)]
+        command = [sys.executable, "-m", "pytest_svc.server_child", self.app, "--fd", str(fd)]
+        command += ["--log-level", self.log_level, "--workers", str(self.workers)]
         if self.factory:
             command.append("--factory")
         return command
@@ -156,11 +168,13 @@ class ServerProcess:
     def stop(self) -> None:
         """Stop the server (graceful, then forced) and release the port. Safe to call twice."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
+        if process is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(self.stop_timeout)
+                # uvicorn's workers can outlive their supervisor by a moment: wait for the whole group.
+                _wait_for_group_exit(process.pid, self.stop_timeout)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pytest_svc.server_child import listener_from_fd
 from pytest_svc.server_process import ServerProcess, ServerStartError
 
 APP = """
@@ -78,3 +79,24 @@ def test_a_failed_startup_raises_with_the_servers_output(app_module: Path) -> No
 def test_an_app_that_does_not_import_names_the_module(app_module: Path) -> None:
     with pytest.raises(ServerStartError, match='Could not import module "nosuchmodule"'):
         ServerProcess("nosuchmodule:app").start()
+
+
+def test_several_workers_serve_and_all_stop(app_module: Path) -> None:
+    env = {"GREETING": "hi", "SHUTDOWN_FILE": str(app_module / "shutdown")}
+    with ServerProcess("tinyapp:app", env=env, workers=2) as server:
+        assert {httpx.get(server.url).text for _ in range(4)} == {"hi"}
+        group = server.pid
+        assert group is not None
+    with pytest.raises(ProcessLookupError):
+        os.killpg(group, 0)  # the supervisor and both workers are gone
+
+
+def test_the_child_sees_the_inherited_socket_as_tcp() -> None:
+    # uvicorn --fd would see AF_UNIX, and asyncio sets TCP_NODELAY only on AF_INET/AF_INET6 connections.
+    with socket.socket() as parent:
+        parent.bind(("127.0.0.1", 0))
+        parent.listen()
+        child = listener_from_fd(os.dup(parent.fileno()))
+        with child:
+            assert child.family == socket.AF_INET
+            assert child.getsockname() == parent.getsockname()
