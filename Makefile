@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 # The demo always shows the embedded defaults, whatever the shell exports.
 EMBEDDED := env -u SVC_DB_URL -u SVC_REDIS_URL
 
-.PHONY: demo test bench load lint clean
+.PHONY: demo test bench load load-capacity lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "pytest-svc needs Python 3.11+; run: make PYTHON=python3.11 ...")'
@@ -38,6 +38,11 @@ bench: $(STAMP)
 # Make exports command-line variables, and the runner reads them from its environment.
 load: $(STAMP)
 	$(BIN)/python -m load.runner $(if $(filter command line,$(origin HOST)),--host "$(HOST)")
+
+# Cached document reads against the bare /health/live at saturation, in one run (load/capacity.py).
+load-capacity: $(STAMP)
+	$(BIN)/python -m load.runner --locustfile load/capacity.py --thresholds load/capacity_thresholds.toml \
+		--name capacity $(if $(filter command line,$(origin USERS)),,--users 8)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src reference_app tests benchmarks load

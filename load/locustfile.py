@@ -1,6 +1,7 @@
 """Load scenarios against the reference app, weighted like a real service: reads dominate.
 
-Run through ``make load`` (``load/run.py``), which starts and seeds the app; or by hand against a running one::
+Run through ``make load`` (``python -m load.runner``), which starts and seeds the app; or by hand against a
+running one::
 
     locust -f load/locustfile.py --host http://127.0.0.1:8000 --svc-tokens-file tokens.txt \
         --svc-thresholds load/thresholds.toml

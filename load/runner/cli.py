@@ -20,7 +20,7 @@ from pathlib import Path
 
 from load.runner.backends import app_backends
 from load.runner.embedded_app import PRINCIPALS_ENV
-from load.runner.locust_processes import STOP_TIMEOUT_SECONDS, LocustRun, run_locust, tail
+from load.runner.locust_processes import LOCUSTFILE, STOP_TIMEOUT_SECONDS, LocustRun, run_locust, tail
 from load.runner.seed import make_principals, seed_documents, store_tokens, write_principals_file, write_tokens_file
 from load.runner.summary import format_table, read_stats
 from pytest_svc.databases import DatabaseError
@@ -67,13 +67,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--redis-url", default=env.get("REDIS_URL") or None, help="[REDIS_URL] fakeredis")
     parser.add_argument("--host", default=None, help="an app already running: no start, no seed (needs tokens)")
     parser.add_argument("--tokens-file", type=Path, default=env.get(TOKENS_ENV) or None, help="with --host")
-    parser.add_argument("--thresholds", type=Path, default=LOAD_DIR / "thresholds.toml")
+    parser.add_argument("--locustfile", type=Path, default=env.get("LOCUSTFILE") or LOCUSTFILE, help="[LOCUSTFILE]")
+    parser.add_argument(
+        "--thresholds", type=Path, default=env.get("THRESHOLDS") or LOAD_DIR / "thresholds.toml", help="[THRESHOLDS]"
+    )
     parser.add_argument("--reports-dir", type=Path, default=LOAD_DIR / "reports")
     parser.add_argument("--name", default="load", help="the reports' file name prefix")
     parser.add_argument("--documents", type=int, default=200, help="documents seeded per tenant (2 tenants)")
     parser.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args(argv)
-    if args.users < 4:
+    if args.locustfile == LOCUSTFILE and args.users < 4:
         parser.error("--users must be at least 4: the admin, burst and probe users take one each")
     if args.workers < 0 or args.spawn_rate <= 0 or args.documents < 2 or args.server_workers < 1:
         parser.error("--workers >= 0, --spawn-rate > 0, --documents >= 2 and --server-workers >= 1")
@@ -119,7 +122,15 @@ def _execute(args: argparse.Namespace, workdir: Path) -> int:
     print(f"load: {args.users} users (spawn {args.spawn_rate:g}/s) for {duration}, Locust {mode}", flush=True)
     if args.host:
         run = LocustRun(
-            args.host, args.users, args.spawn_rate, duration, args.workers, reports, args.tokens_file, args.thresholds
+            args.host,
+            args.users,
+            args.spawn_rate,
+            duration,
+            args.workers,
+            reports,
+            args.tokens_file,
+            args.thresholds,
+            args.locustfile,
         )
         print(f"load: against {args.host} (not started or seeded by the runner)", flush=True)
         code = run_locust(run, timeout)
@@ -155,7 +166,15 @@ def _execute(args: argparse.Namespace, workdir: Path) -> int:
             seeded = seed_documents(server.url, principals, args.documents)
             print(f"load: seeded {seeded} documents and {len(principals)} tokens; running Locust...", flush=True)
             run = LocustRun(
-                server.url, args.users, args.spawn_rate, duration, args.workers, reports, tokens_file, args.thresholds
+                server.url,
+                args.users,
+                args.spawn_rate,
+                duration,
+                args.workers,
+                reports,
+                tokens_file,
+                args.thresholds,
+                args.locustfile,
             )
             code = run_locust(run, timeout)
         _report(run, code)
