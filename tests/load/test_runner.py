@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import make_url
 
 from load.runner.cli import parse_duration
 from load.runner.summary import Row, format_table, read_stats
+from pytest_svc import LiveServer, MakeUser, MockAuthToken
 from pytest_svc.load import Thresholds
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +92,25 @@ def test_a_distributed_run_adds_up_and_a_missed_threshold_fails_it(tmp_path: Pat
         sum(totals["workers"].values()) == totals["master_total"] == aggregated_requests(tmp_path / "workers_stats.csv")
     )
     assert "Worker totals: pass, 2 workers, sum equals the master's total" in result.stdout
+
+
+def test_a_run_against_a_live_server_with_the_sessions_tokens(
+    tmp_path: Path, live_server: LiveServer, make_user: MakeUser, mock_auth_token: MockAuthToken
+) -> None:
+    # HOST mode: the runner starts and seeds nothing; the Locust users authenticate with the test's own tokens,
+    # which the live server's overridden user dependency accepts. One token per reader keeps each under the
+    # app's global limit (100 a minute per caller).
+    tenant = f"load-{uuid.uuid4().hex[:8]}"
+    readers = [make_user(tenant_id=tenant) for _ in range(3)]
+    admin = make_user(roles=("admin",), permissions=("*",), tenant_id=tenant)
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("".join(f"{mock_auth_token(user)}\n" for user in readers) + f"{mock_auth_token(admin)} admin\n")
+    result = run_load(tmp_path, "live", "--host", live_server.url, "--tokens-file", str(tokens))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"load: against {live_server.url} (not started or seeded by the runner)" in result.stdout
+    assert re.search(r"^GET /documents/\{id\} +\d+ +0 ", result.stdout, re.M), output
+    assert re.search(r"^POST /echo \(burst\) +\d+ +0 ", result.stdout, re.M), output
 
 
 def test_a_bad_thresholds_file_fails_before_anything_starts(tmp_path: Path) -> None:
