@@ -14,8 +14,8 @@ import json
 import os
 import re
 import secrets
+import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from load.runner.backends import app_backends
@@ -23,7 +23,7 @@ from load.runner.embedded_app import PRINCIPALS_ENV
 from load.runner.locust_processes import LOCUSTFILE, STOP_TIMEOUT_SECONDS, LocustRun, run_locust, tail
 from load.runner.seed import make_principals, seed_documents, store_tokens, write_principals_file, write_tokens_file
 from load.runner.summary import format_table, read_stats
-from pytest_svc.databases import DatabaseError
+from pytest_svc.databases import DatabaseError, ram_temporary_directory
 from pytest_svc.load.thresholds import Thresholds, ThresholdsError
 from pytest_svc.load.tokens import TOKENS_ENV
 from pytest_svc.load.worker_totals import WorkerTotals
@@ -185,8 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         Thresholds.from_toml(args.thresholds)  # a bad file fails now, not after the run
-        with tempfile.TemporaryDirectory(prefix="svc-load-") as workdir:
-            return _execute(args, Path(workdir))
+        # In RAM where possible: the embedded SQLite file on a VM's disk stalls the app (see ram_temporary_directory).
+        workdir = ram_temporary_directory("svc-load-")
+        try:
+            return _execute(args, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
     except (ThresholdsError, SettingError, DatabaseError, RedisRefused, ServerStartError) as exc:
         print(f"load: {exc}", file=sys.stderr)
         return 2

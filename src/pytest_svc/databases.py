@@ -11,6 +11,8 @@ import asyncio
 import concurrent.futures
 import dataclasses
 import importlib.util
+import os
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -119,6 +121,21 @@ class DatabaseTarget:
                 f"uses driver {url.drivername!r}; pytest-svc supports sqlite+aiosqlite and postgresql+asyncpg.{fix}",
             )
         )
+
+
+RAM_DIRECTORY = Path("/dev/shm")
+
+
+def ram_temporary_directory(prefix: str) -> Path:
+    """A new temporary directory in RAM (``/dev/shm``) when the system has one, else in the usual temp dir.
+
+    For SQLite files that stand in for an in-memory database in another process (``live_server``, load runs):
+    on a virtual machine's disk, the journal file SQLite creates and deletes for every write transaction stalls
+    the whole process for hundreds of milliseconds at times (measured: /health/live p95 180-600 ms on disk,
+    5 ms on /dev/shm, in the same load run). The caller removes the directory.
+    """
+    ram = RAM_DIRECTORY if RAM_DIRECTORY.is_dir() and os.access(RAM_DIRECTORY, os.W_OK) else None
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=ram))
 
 
 def run_blocking(make_coro: Callable[[], Awaitable[_T]]) -> _T:

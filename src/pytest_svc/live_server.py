@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,14 @@ import redis
 from sqlalchemy.engine import Connection
 
 from pytest_svc.config import SvcConfig, missing_setting, svc_config
-from pytest_svc.databases import DatabaseError, DatabaseTarget, drop_test_database, prepare_test_database, run_blocking
+from pytest_svc.databases import (
+    DatabaseError,
+    DatabaseTarget,
+    drop_test_database,
+    prepare_test_database,
+    ram_temporary_directory,
+    run_blocking,
+)
 from pytest_svc.fake_redis_server import FakeRedisServer
 from pytest_svc.live_app import LiveAppSpec
 from pytest_svc.redis_server import RedisRefused, RedisTarget
@@ -118,7 +126,9 @@ def live_server(
         )
     directory = tmp_path_factory.mktemp("live_server")
     with contextlib.ExitStack() as stack:
-        db_url = _live_database(stack, pytestconfig, config, directory)
+        db_directory = ram_temporary_directory("svc-live-")
+        stack.callback(shutil.rmtree, db_directory, ignore_errors=True)
+        db_url = _live_database(stack, pytestconfig, config, db_directory)
         redis_url = _live_redis(stack, pytestconfig, config)
         spec = LiveAppSpec(
             app=app_spec,
