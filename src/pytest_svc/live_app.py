@@ -16,11 +16,10 @@ from typing import Any
 
 import redis.asyncio
 from fastapi import HTTPException
-from sqlalchemy import make_url
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from pytest_svc.app_fixtures import db_session_override, is_app_factory
-from pytest_svc.databases import DatabaseTarget, create_test_engine
 from pytest_svc.settings import import_object
 from pytest_svc.signed_tokens import TOKEN_PREFIX, TokenSigner
 from pytest_svc.users import user_dependency_override
@@ -82,11 +81,17 @@ class SignedTokenReader:
 
 
 def _engine(url: str) -> AsyncEngine:
-    parsed = make_url(url)
-    if parsed.drivername.startswith("sqlite"):
-        # The tests' SQLite setup: foreign keys on, BEGIN issued by SQLAlchemy.
-        return create_test_engine(DatabaseTarget(parsed, "sqlite-file", parsed))
-    return create_async_engine(parsed, pool_size=10, max_overflow=20)
+    engine = create_async_engine(url, pool_size=10, max_overflow=20)
+    if engine.dialect.name == "sqlite":
+        # pysqlite's own transaction handling, as a production app on SQLite has it (not the tests' explicit
+        # BEGIN, under which concurrent requests that read, then write, fail with "database is locked" at once).
+        @event.listens_for(engine.sync_engine, "connect")
+        def _foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+    return engine
 
 
 def _close_after_lifespan(app: Any, close: list[Callable[[], Any]]) -> None:

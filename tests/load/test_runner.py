@@ -29,6 +29,25 @@ min_rps = 1000000
 """
 
 
+# Tests judge requests, never speed (speed is measured by `make load`, not asserted): thresholds without timings.
+FAILURES_ONLY = """
+[total]
+max_failure_ratio = 0
+
+[endpoints."GET /documents/{id}"]
+max_failure_ratio = 0
+
+[endpoints."POST /echo (burst)"]
+max_failure_ratio = 0
+"""
+
+
+def failures_only(tmp_path: Path) -> list[str]:
+    path = tmp_path / "failures_only.toml"
+    path.write_text(FAILURES_ONLY)
+    return ["--thresholds", str(path)]
+
+
 def backend_arguments(name: str, redis_index: int) -> list[str]:
     """Against the servers when CI exports them: a database and a Redis index of this test's own."""
     arguments = []
@@ -52,24 +71,25 @@ def aggregated_requests(stats_csv: Path) -> int:
 
 
 def test_a_short_run_passes_and_writes_csv_html_and_summary(tmp_path: Path) -> None:
-    result = run_load(tmp_path, "short", *backend_arguments("load_short", 12))
+    result = run_load(tmp_path, "short", *failures_only(tmp_path), *backend_arguments("load_short", 12))
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert (tmp_path / "short_stats.csv").exists(), output
     assert "<html" in (tmp_path / "short.html").read_text().lower()
     assert re.search(r"^endpoint +requests +failures +req/s +p50 ms +p95 ms +p99 ms$", result.stdout, re.M), output
+    # Endpoints every short run reaches (start-up requests, the burst, the probe, the heaviest task); the rarer
+    # tasks are left out, so the test does not depend on chance.
     for endpoint in (
+        "GET /documents/cursor (discover)",
         "GET /documents/{id}",
-        "GET /documents/{id} (uncached)",
-        "GET /documents/cursor",
         "POST /echo (burst)",
+        "GET /health/live",
     ):
         assert re.search(rf"^{re.escape(endpoint)} +\d+ +0 ", result.stdout, re.M), f"{endpoint} missing:\n{output}"
-    assert "GET /health/live" in result.stdout
     assert "load: passed" in result.stdout
     results = json.loads((tmp_path / "short_results.json").read_text())
     assert results["exit_code"] == 0
-    assert results["thresholds"], "the shipped thresholds were not applied"
+    assert len(results["thresholds"]) == 3, "the thresholds file was not applied"
     assert all(check["passed"] for check in results["thresholds"])
 
 
@@ -105,7 +125,9 @@ def test_a_run_against_a_live_server_with_the_sessions_tokens(
     admin = make_user(roles=("admin",), permissions=("*",), tenant_id=tenant)
     tokens = tmp_path / "tokens.txt"
     tokens.write_text("".join(f"{mock_auth_token(user)}\n" for user in readers) + f"{mock_auth_token(admin)} admin\n")
-    result = run_load(tmp_path, "live", "--host", live_server.url, "--tokens-file", str(tokens))
+    result = run_load(
+        tmp_path, "live", "--host", live_server.url, "--tokens-file", str(tokens), *failures_only(tmp_path)
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert f"load: against {live_server.url} (not started or seeded by the runner)" in result.stdout
