@@ -32,3 +32,12 @@ def test_importing_the_plugin_and_load_helpers_imports_no_locust_or_gevent() -> 
     loaded = probe(*PLAIN, "pytest_svc.load.users")
     assert {module: loaded[module] for module in PLAIN} == {module: [] for module in PLAIN}
     assert {"gevent", "locust"} <= set(loaded["pytest_svc.load.users"])
+
+
+def test_without_locust_the_users_say_which_extra_to_install() -> None:
+    code = "import sys; sys.modules['locust'] = None\nfrom pytest_svc.load import SvcFastHttpUser"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "ImportError: pytest_svc.load's Locust users and hooks need Locust: pip install 'pytest-svc[load]'"
+    )

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from pytest_svc.load.events import install_thresholds, install_worker_totals
     from pytest_svc.load.users import SvcFastHttpUser, SvcHttpUser
 
+LOCUST_MISSING = "pytest_svc.load's Locust users and hooks need Locust: pip install 'pytest-svc[load]'"
+
 _LOCUST = {
     "SvcHttpUser": "pytest_svc.load.users",
     "SvcFastHttpUser": "pytest_svc.load.users",

@@ -20,9 +20,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from locust import events
-from locust.env import Environment
-from locust.runners import MasterRunner, WorkerRunner
+from pytest_svc.load import LOCUST_MISSING
+
+try:
+    from locust import events
+    from locust.env import Environment
+    from locust.runners import MasterRunner, WorkerRunner
+except ImportError as exc:  # the optional extra is not installed
+    raise ImportError(LOCUST_MISSING) from exc
 
 from pytest_svc.load.thresholds import Thresholds, ThresholdsError, evaluate, format_checks, stats_from_locust
 from pytest_svc.load.tokens import TOKENS_ENV

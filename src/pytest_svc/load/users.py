@@ -23,8 +23,13 @@ from __future__ import annotations
 import os
 from typing import Any, ClassVar
 
-from locust import FastHttpUser, HttpUser
-from locust.env import Environment
+from pytest_svc.load import LOCUST_MISSING
+
+try:
+    from locust import FastHttpUser, HttpUser
+    from locust.env import Environment
+except ImportError as exc:  # the optional extra is not installed
+    raise ImportError(LOCUST_MISSING) from exc
 
 from pytest_svc.load import events as _events  # noqa: F401 - registers the --svc-* arguments and the end checks
 from pytest_svc.load.tokens import TOKENS_ENV, TokenPool, TokensError, read_tokens
