@@ -13,10 +13,9 @@ import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
-import redis
 from sqlalchemy.engine import Connection
 
-from pytest_svc.databases import DatabaseTarget, drop_test_database, prepare_test_database, run_blocking
+from pytest_svc.databases import DatabaseTarget, created_database
 from pytest_svc.redis_server import RedisTarget
 from reference_app import models  # noqa: F401 - registers the tables on Base.metadata
 from reference_app.db import Base
@@ -42,16 +41,8 @@ def database(db_url: str | None, workdir: Path) -> Iterator[DatabaseTarget]:
     """Create the run's database with the reference app's schema; drop it afterwards, even on failure."""
     raw = db_url or f"sqlite+aiosqlite:///{workdir / 'load.db'}"
     target = DatabaseTarget.parse(raw, DATABASE_SUFFIX if db_url else None)
-
-    async def prepare() -> None:
-        engine, _ = await prepare_test_database(target, Base.metadata, reuse=False, seed=_no_seed)
-        await engine.dispose()
-
-    run_blocking(prepare)
-    try:
+    with created_database(target, Base.metadata, _no_seed):
         yield target
-    finally:
-        run_blocking(lambda: drop_test_database(target))
 
 
 @contextlib.contextmanager
@@ -66,8 +57,7 @@ def redis_server(redis_url: str | None) -> Iterator[str | None]:
     try:
         yield target.url
     finally:
-        with redis.Redis.from_url(target.url, socket_connect_timeout=5) as client:
-            client.flushdb()
+        target.flush()
 
 
 @contextlib.contextmanager

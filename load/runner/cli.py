@@ -114,6 +114,20 @@ def _report(run: LocustRun, code: int) -> None:
             print(tail(run.log_path("master" if run.distributed else "locust")))
 
 
+def _locust_run(args: argparse.Namespace, host: str, tokens_file: Path) -> LocustRun:
+    return LocustRun(
+        host,
+        args.users,
+        args.spawn_rate,
+        args.duration,
+        args.workers,
+        args.reports_dir / args.name,
+        tokens_file,
+        args.thresholds,
+        args.locustfile,
+    )
+
+
 def _execute(args: argparse.Namespace, workdir: Path) -> int:
     reports = args.reports_dir / args.name
     duration = args.duration
@@ -121,17 +135,7 @@ def _execute(args: argparse.Namespace, workdir: Path) -> int:
     mode = f"{args.workers} workers" if args.workers > 1 else "local"
     print(f"load: {args.users} users (spawn {args.spawn_rate:g}/s) for {duration}, Locust {mode}", flush=True)
     if args.host:
-        run = LocustRun(
-            args.host,
-            args.users,
-            args.spawn_rate,
-            duration,
-            args.workers,
-            reports,
-            args.tokens_file,
-            args.thresholds,
-            args.locustfile,
-        )
+        run = _locust_run(args, args.host, args.tokens_file)
         print(f"load: against {args.host} (not started or seeded by the runner)", flush=True)
         code = run_locust(run, timeout)
         _report(run, code)
@@ -165,17 +169,7 @@ def _execute(args: argparse.Namespace, workdir: Path) -> int:
             print(f"load: reference app at {server.url} on {backends.description}", flush=True)
             seeded = seed_documents(server.url, principals, args.documents)
             print(f"load: seeded {seeded} documents and {len(principals)} tokens; running Locust...", flush=True)
-            run = LocustRun(
-                server.url,
-                args.users,
-                args.spawn_rate,
-                duration,
-                args.workers,
-                reports,
-                tokens_file,
-                args.thresholds,
-                args.locustfile,
-            )
+            run = _locust_run(args, server.url, tokens_file)
             code = run_locust(run, timeout)
         _report(run, code)
         return code

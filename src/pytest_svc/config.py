@@ -29,6 +29,12 @@ def worker_id(config: pytest.Config) -> str | None:
     return str(workerinput["workerid"]) if workerinput else None
 
 
+def worker_count(config: pytest.Config) -> int:
+    """How many pytest-xdist workers the run has (1 outside xdist)."""
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    return int(workerinput.get("workercount", 1)) if workerinput else 1
+
+
 def _as_metadata(spec: str, value: Any) -> MetaData:
     if isinstance(value, MetaData):
         return value

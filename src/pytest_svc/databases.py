@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import dataclasses
 import importlib.util
 import os
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -275,6 +276,20 @@ async def prepare_test_database(
             await drop_test_database(target)
         raise
     return engine, created
+
+
+@contextlib.contextmanager
+def created_database(target: DatabaseTarget, metadata: MetaData, seed: SeedCallback) -> Iterator[None]:
+    """Create ``target`` fresh with its schema and seed, for another process to use; drop it afterwards.
+
+    For the live server's and the load runner's databases: nothing in this process keeps an engine on them.
+    """
+    engine, _ = run_blocking(lambda: prepare_test_database(target, metadata, False, seed))
+    run_blocking(engine.dispose)
+    try:
+        yield
+    finally:
+        run_blocking(lambda: drop_test_database(target))
 
 
 async def drop_test_database(target: DatabaseTarget) -> None:

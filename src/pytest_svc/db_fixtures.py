@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from sqlalchemy.engine import Connection
@@ -21,6 +21,15 @@ class _TestDatabase:
     connections: ConnectionSource
 
 
+def seed_with_hooks(pytestconfig: pytest.Config) -> Callable[[Connection], None]:
+    """The seed callback that runs every ``pytest_svc_seed_db`` implementation on the new database."""
+
+    def seed(connection: Connection) -> None:
+        pytestconfig.hook.pytest_svc_seed_db(config=pytestconfig, connection=connection)
+
+    return seed
+
+
 @pytest.fixture(scope="session")
 def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
     config = svc_config(pytestconfig)
@@ -28,10 +37,7 @@ def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
         pytest.fail(missing_setting("metadata", "db_engine"), pytrace=False)
     metadata = config.metadata
     target = config.database
-
-    def seed(connection: Connection) -> None:
-        pytestconfig.hook.pytest_svc_seed_db(config=pytestconfig, connection=connection)
-
+    seed = seed_with_hooks(pytestconfig)
     try:
         engine, _created = run_blocking(lambda: prepare_test_database(target, metadata, config.reuse_db, seed))
     except DatabaseError as exc:

@@ -22,8 +22,6 @@ class _ErrorRepliesKeepTheConnection(TCPFakeRequestHandler):
     def setup(self) -> None:
         super().setup()
         client = self.current_client
-        if getattr(client, "_svc_keeps_connection", False):
-            return
         read_response: Callable[..., Any] = client.read_response
 
         def read_response_or_error(*args: Any, **kwargs: Any) -> Any:
@@ -33,7 +31,6 @@ class _ErrorRepliesKeepTheConnection(TCPFakeRequestHandler):
                 return exc
 
         client.read_response = read_response_or_error  # type: ignore[method-assign]
-        client._svc_keeps_connection = True  # type: ignore[attr-defined]
 
 
 class _TcpFakeServer(TcpFakeServer):

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from pytest_svc.app_fixtures import db_session_override, is_app_factory
 from pytest_svc.settings import import_object
-from pytest_svc.signed_tokens import TOKEN_PREFIX, TokenSigner
+from pytest_svc.signed_tokens import TokenSigner, token_words
 from pytest_svc.users import user_dependency_override
 
 SPEC_ENV = "SVC_LIVE_SERVER"
@@ -59,13 +59,11 @@ class SignedTokenReader:
         self._seen: dict[str, Any] = {}
 
     def user_for_headers(self, values: Iterable[str]) -> Any | None:
-        for value in values:
-            for word in value.replace(",", " ").split():
-                if word.startswith(TOKEN_PREFIX):
-                    if word not in self._seen:
-                        self._seen[word] = self._read(word)
-                    if self._seen[word] is not None:
-                        return self._seen[word]
+        for word in token_words(values):
+            if word not in self._seen:
+                self._seen[word] = self._read(word)
+            if self._seen[word] is not None:
+                return self._seen[word]
         return None
 
     def _read(self, token: str) -> Any | None:

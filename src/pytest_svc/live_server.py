@@ -7,21 +7,12 @@ import dataclasses
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import redis
-from sqlalchemy.engine import Connection
 
-from pytest_svc.config import SvcConfig, missing_setting, svc_config
-from pytest_svc.databases import (
-    DatabaseError,
-    DatabaseTarget,
-    drop_test_database,
-    prepare_test_database,
-    ram_temporary_directory,
-    run_blocking,
-)
+from pytest_svc.config import SvcConfig, missing_setting, svc_config, worker_count
+from pytest_svc.databases import DatabaseError, DatabaseTarget, created_database, ram_temporary_directory
+from pytest_svc.db_fixtures import seed_with_hooks
 from pytest_svc.fake_redis_server import FakeRedisServer
 from pytest_svc.live_app import LiveAppSpec
 from pytest_svc.redis_server import RedisRefused, RedisTarget
@@ -51,11 +42,6 @@ class LiveServer:
         return self.url
 
 
-def _worker_count(config: pytest.Config) -> int:
-    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
-    return int(workerinput.get("workercount", 1)) if workerinput else 1
-
-
 def _live_database(
     stack: contextlib.ExitStack, pytestconfig: pytest.Config, config: SvcConfig, directory: Path
 ) -> str | None:
@@ -69,21 +55,11 @@ def _live_database(
     except SettingError as exc:
         pytest.fail(str(exc), pytrace=False)
 
-    def seed(connection: Connection) -> None:
-        pytestconfig.hook.pytest_svc_seed_db(config=pytestconfig, connection=connection)
-
     try:
-        engine, _ = run_blocking(lambda: prepare_test_database(target, metadata, False, seed))
+        stack.enter_context(created_database(target, metadata, seed_with_hooks(pytestconfig)))
     except DatabaseError as exc:
         pytest.fail(str(exc), pytrace=False)
-    run_blocking(engine.dispose)
-    stack.callback(lambda: run_blocking(lambda: drop_test_database(target)))
     return target.test_url.render_as_string(hide_password=False)
-
-
-def _flush(url: str) -> None:
-    with redis.Redis.from_url(url, socket_connect_timeout=5) as client:
-        client.flushdb()
 
 
 def _live_redis(stack: contextlib.ExitStack, pytestconfig: pytest.Config, config: SvcConfig) -> str | None:
@@ -92,14 +68,13 @@ def _live_redis(stack: contextlib.ExitStack, pytestconfig: pytest.Config, config
     if config.redis.is_fake:
         return stack.enter_context(FakeRedisServer()).url
     try:
-        target: RedisTarget = config.redis.for_live_server(_worker_count(pytestconfig))
+        target: RedisTarget = config.redis.for_live_server(worker_count(pytestconfig))
         target.check_server()
     except (SettingError, RedisRefused) as exc:
         pytest.fail(str(exc).replace("pytest-svc:", "pytest-svc: live_server:", 1), pytrace=False)
     assert target.url is not None
-    url = target.url
-    stack.callback(lambda: _flush(url))
-    return url
+    stack.callback(target.flush)
+    return target.url
 
 
 @pytest.fixture(scope="session")

@@ -79,6 +79,12 @@ class RedisTarget:
         index = int(path) + _worker_number(worker)
         return cls(urlunsplit(parts._replace(path=f"/{index}")), decode_responses, allow_flush)
 
+    def flush(self) -> None:
+        """Empty this database (a real server's; fakeredis has nothing to flush here)."""
+        if self.url is not None:
+            with redis.Redis.from_url(self.url, socket_connect_timeout=5) as client:
+                client.flushdb()
+
     def check_server(self) -> None:
         """Make sure the database is reachable and empty (or flushing it was allowed); flush it if allowed."""
         if self.url is None:

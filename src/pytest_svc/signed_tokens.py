@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import pickle
 import secrets
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 TOKEN_PREFIX = "svc-test-"
@@ -26,6 +27,14 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def token_words(values: Iterable[str]) -> Iterator[str]:
+    """The words of header values that look like test tokens (``Bearer <token>``, bare, or custom schemes)."""
+    for value in values:
+        for word in value.replace(",", " ").split():
+            if word.startswith(TOKEN_PREFIX):
+                yield word
 
 
 class TokenSigner:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import pytest
 from fastapi import HTTPException, Request
 
-from pytest_svc.signed_tokens import TOKEN_PREFIX, TokenSigner
+from pytest_svc.signed_tokens import TokenSigner, token_words
 
 DEFAULT_TENANT = "test-tenant"
 
@@ -91,11 +91,7 @@ class TokenRegistry:
 
     def user_for_headers(self, values: Iterable[str]) -> Any | None:
         """The user whose token appears in any header value (``Bearer <token>``, bare, or custom schemes)."""
-        for value in values:
-            for word in value.replace(",", " ").split():
-                if word.startswith(TOKEN_PREFIX) and word in self._users:
-                    return self._users[word]
-        return None
+        return next((self._users[word] for word in token_words(values) if word in self._users), None)
 
 
 class UserLookup(Protocol):
