@@ -15,8 +15,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
-from pytest_svc.databases import DatabaseTarget, created_database
-from pytest_svc.redis_server import RedisTarget
+from pytest_svc.db.lifecycle import created_database
+from pytest_svc.db.target import DatabaseTarget
+from pytest_svc.redis.target import RedisTarget
 from reference_app import models  # noqa: F401 - registers the tables on Base.metadata
 from reference_app.db import Base
 
@@ -51,7 +52,7 @@ def redis_server(redis_url: str | None) -> Iterator[str | None]:
     if not redis_url:
         yield None
         return
-    target = RedisTarget.parse(redis_url, None, decode_responses=True, allow_flush=False)
+    target = RedisTarget.parse(redis_url, 0, decode_responses=True, allow_flush=False)
     target.check_server()  # refuses a database that holds keys: they are not the run's to delete
     assert target.url is not None
     try:

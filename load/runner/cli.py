@@ -23,12 +23,12 @@ from load.runner.embedded_app import PRINCIPALS_ENV
 from load.runner.locust_processes import LOCUSTFILE, STOP_TIMEOUT_SECONDS, LocustRun, run_locust, tail
 from load.runner.seed import make_principals, seed_documents, store_tokens, write_principals_file, write_tokens_file
 from load.runner.summary import format_table, read_stats
-from pytest_svc.databases import DatabaseError, ram_temporary_directory
+from pytest_svc.db.lifecycle import DatabaseError, ram_temporary_directory
 from pytest_svc.load.thresholds import Thresholds, ThresholdsError
 from pytest_svc.load.tokens import TOKENS_ENV
 from pytest_svc.load.worker_totals import WorkerTotals
-from pytest_svc.redis_server import RedisRefused
-from pytest_svc.server_process import ServerProcess, ServerStartError
+from pytest_svc.redis.target import RedisRefused
+from pytest_svc.server.process import ServerProcess, ServerStartError
 from pytest_svc.settings import SettingError
 
 LOAD_DIR = Path(__file__).resolve().parents[1]

@@ -1,6 +1,9 @@
 """pytest-svc: the conftest every FastAPI + async SQLAlchemy + Redis service needs, done right, as a plugin.
 
 Fixtures arrive with ``pip install pytest-svc``; this package exports the types and helpers tests import.
+Each name is imported from its module on first use: importing ``pytest_svc`` alone loads nothing else (the
+live server's child process imports :mod:`pytest_svc.wiring` without pytest), and factory-boy and Faker, about
+150 ms, are paid only by a run that uses ``SQLAlchemyFactory``.
 """
 
 from __future__ import annotations
@@ -8,33 +11,49 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from pytest_svc.assertions import (
-    assert_audit_trail,
-    assert_not_deleted,
-    assert_paginated,
-    assert_primary_key_set,
-    assert_problem_detail,
-    assert_soft_deleted,
-    assert_timestamps_updated,
-)
-from pytest_svc.async_benchmark import AsyncBenchmark
-from pytest_svc.builders import Builder, ModelFactory
-from pytest_svc.cache_helper import CacheTestHelper, assert_cached
-from pytest_svc.fake_redis_server import FakeRedisServer
-from pytest_svc.live_server import LiveServer
-from pytest_svc.queries import QueryCounter
-from pytest_svc.rate_limit_assertions import RateLimitHeaders, assert_rate_limit_headers, assert_rate_limited
-from pytest_svc.redis_outage import RedisOutage
-from pytest_svc.server_process import ServerProcess, ServerStartError
-from pytest_svc.types import AssertMaxQueries, MakeClient, MakeTestModel, MakeTestUsers, MakeUser, MockAuthToken
-from pytest_svc.users import SvcUser, UserSpec
-from pytest_svc.values import PrimaryKeyStrategy, SampleIds, uuid7
-
 if TYPE_CHECKING:
-    from pytest_svc.factories import SQLAlchemyFactory, register
+    from pytest_svc.assertions.cache import assert_cached
+    from pytest_svc.assertions.http import assert_paginated, assert_problem_detail
+    from pytest_svc.assertions.rate_limit import RateLimitHeaders, assert_rate_limit_headers, assert_rate_limited
+    from pytest_svc.assertions.records import (
+        assert_audit_trail,
+        assert_not_deleted,
+        assert_primary_key_set,
+        assert_soft_deleted,
+        assert_timestamps_updated,
+    )
+    from pytest_svc.async_benchmark import AsyncBenchmark
+    from pytest_svc.data.builders import Builder, ModelFactory
+    from pytest_svc.data.factories import SQLAlchemyFactory, register
+    from pytest_svc.data.samples import PrimaryKeyStrategy, SampleIds, uuid7
+    from pytest_svc.db.query_counter import QueryCounter
+    from pytest_svc.protocols import AssertMaxQueries, MakeClient, MakeTestModel, MakeTestUsers, MakeUser, MockAuthToken
+    from pytest_svc.redis.cache_helper import CacheTestHelper
+    from pytest_svc.redis.outage import RedisOutage
+    from pytest_svc.server.fake_redis import FakeRedisServer
+    from pytest_svc.server.live_server import LiveServer
+    from pytest_svc.server.process import ServerProcess, ServerStartError
+    from pytest_svc.users import SvcUser, UserSpec
 
-# Imported on first use: factory-boy and Faker add about 150 ms to every pytest start-up.
-_LAZY = {"SQLAlchemyFactory": "pytest_svc.factories", "register": "pytest_svc.factories"}
+# The modules that hold the names of __all__, searched in this order on first use; factory-boy's module last.
+_HOMES = (
+    "pytest_svc.assertions.records",
+    "pytest_svc.assertions.http",
+    "pytest_svc.assertions.rate_limit",
+    "pytest_svc.assertions.cache",
+    "pytest_svc.protocols",
+    "pytest_svc.users",
+    "pytest_svc.data.samples",
+    "pytest_svc.data.builders",
+    "pytest_svc.db.query_counter",
+    "pytest_svc.redis.cache_helper",
+    "pytest_svc.redis.outage",
+    "pytest_svc.server.process",
+    "pytest_svc.server.fake_redis",
+    "pytest_svc.server.live_server",
+    "pytest_svc.async_benchmark",
+    "pytest_svc.data.factories",
+)
 
 __all__ = [
     "AssertMaxQueries",
@@ -75,6 +94,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in __all__:
+        for home in _HOMES:
+            module = importlib.import_module(home)
+            if name in vars(module):
+                value = vars(module)[name]
+                globals()[name] = value  # later lookups skip this function
+                return value
     raise AttributeError(f"module 'pytest_svc' has no attribute {name!r}")

@@ -1,16 +1,21 @@
-"""The session's resolved configuration: settings read, user objects imported, backends chosen."""
+"""The session's resolved configuration: settings read, user objects imported, backends and xdist worker chosen.
+
+Decided here once, for every fixture: which xdist worker this process is (its number offsets the Redis index,
+its id names the test database) and whether Redis is fake.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import MetaData
 
-from pytest_svc.databases import DatabaseTarget
-from pytest_svc.redis_server import RedisTarget
+from pytest_svc.db.target import DatabaseTarget
+from pytest_svc.redis.target import RedisTarget
 from pytest_svc.settings import (
     RawSettings,
     SettingError,
@@ -23,16 +28,27 @@ from pytest_svc.settings import (
 SVC_CONFIG_KEY = pytest.StashKey["SvcConfig"]()
 
 
-def worker_id(config: pytest.Config) -> str | None:
-    """The pytest-xdist worker id ("gw0", ...) of this process, or None outside xdist."""
-    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
-    return str(workerinput["workerid"]) if workerinput else None
+NOT_METADATA = "is {spec!r}, {kind}; it must be a MetaData or a declarative base."
+NOT_AN_APP = "is {spec!r}, {kind}, not an ASGI app or factory."
+MISSING_SETTING = "is not set, and the {fixture} fixture needs it."
 
 
-def worker_count(config: pytest.Config) -> int:
-    """How many pytest-xdist workers the run has (1 outside xdist)."""
-    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
-    return int(workerinput.get("workercount", 1)) if workerinput else 1
+@dataclasses.dataclass(frozen=True)
+class Worker:
+    """This process's place in a pytest-xdist run: ``id`` ("gw0", ... or None outside xdist), ``number``, ``count``."""
+
+    id: str | None
+    number: int
+    count: int
+
+    @classmethod
+    def of(cls, config: pytest.Config) -> Worker:
+        workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+        if not workerinput:
+            return cls(None, 0, 1)
+        worker_id = str(workerinput["workerid"])
+        match = re.fullmatch(r"gw(\d+)", worker_id)
+        return cls(worker_id, int(match.group(1)) if match else 0, int(workerinput.get("workercount", 1)))
 
 
 def _as_metadata(spec: str, value: Any) -> MetaData:
@@ -41,11 +57,7 @@ def _as_metadata(spec: str, value: Any) -> MetaData:
     metadata = getattr(value, "metadata", None)
     if isinstance(metadata, MetaData):
         return metadata
-    raise SettingError(
-        setting_problem(
-            "metadata", f"is {spec!r}, {a_or_an(type(value).__name__)}; it must be a MetaData or a declarative base."
-        )
-    )
+    raise SettingError(setting_problem("metadata", NOT_METADATA.format(spec=spec, kind=a_or_an(type(value).__name__))))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +65,7 @@ class SvcConfig:
     """Everything the fixtures need to know, checked once when the session starts."""
 
     raw: RawSettings
+    worker: Worker
     database: DatabaseTarget
     redis: RedisTarget
     app_target: Any | None
@@ -66,7 +79,7 @@ class SvcConfig:
         return self.raw.flag("reuse_db")
 
     @classmethod
-    def load(cls, raw: RawSettings, worker: str | None) -> SvcConfig:
+    def load(cls, raw: RawSettings, worker: Worker) -> SvcConfig:
         """Validate and import every given setting; raise :class:`SettingError` on the first wrong one."""
 
         def imported(name: str) -> tuple[str, Any] | None:
@@ -80,14 +93,15 @@ class SvcConfig:
         app = imported("app")
         if app is not None and not callable(app[1]):
             raise SettingError(
-                setting_problem("app", f"is {app[0]!r}, {a_or_an(type(app[1]).__name__)}, not an ASGI app or factory.")
+                setting_problem("app", NOT_AN_APP.format(spec=app[0], kind=a_or_an(type(app[1]).__name__)))
             )
         metadata = imported("metadata")
         return cls(
             raw=raw,
-            database=DatabaseTarget.parse(raw.get("db_url"), worker),
+            worker=worker,
+            database=DatabaseTarget.parse(raw.get("db_url"), worker.id),
             redis=RedisTarget.parse(
-                raw.get("redis_url"), worker, raw.flag("redis_decode_responses"), raw.flag("redis_allow_flush")
+                raw.get("redis_url"), worker.number, raw.flag("redis_decode_responses"), raw.flag("redis_allow_flush")
             ),
             app_target=app[1] if app else None,
             metadata=_as_metadata(*metadata) if metadata else None,
@@ -108,4 +122,4 @@ def svc_config(config: pytest.Config) -> SvcConfig:
 
 def missing_setting(name: str, fixture: str) -> str:
     """The failure message for a fixture that needs a setting nobody set."""
-    return setting_problem(name, f"is not set, and the {fixture} fixture needs it.")
+    return setting_problem(name, MISSING_SETTING.format(fixture=fixture))

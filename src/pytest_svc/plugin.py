@@ -8,22 +8,23 @@ from __future__ import annotations
 import pytest
 
 from pytest_svc import hookspecs
-from pytest_svc.config import SVC_CONFIG_KEY, SvcConfig, worker_id
+from pytest_svc.config import SVC_CONFIG_KEY, SvcConfig, Worker
 from pytest_svc.settings import SETTINGS, SettingError, resolve_settings
 
+# The fixture modules (and the loop policy's hook), registered once here.
 pytest_plugins = [
-    "pytest_svc.async_fixtures",
-    "pytest_svc.db_fixtures",
-    "pytest_svc.redis_fixtures",
+    "pytest_svc.loop_policy",
+    "pytest_svc.db.fixtures",
+    "pytest_svc.db.query_counter",
+    "pytest_svc.redis.fixtures",
+    "pytest_svc.redis.outage",
+    "pytest_svc.redis.cache_helper",
     "pytest_svc.users",
-    "pytest_svc.app_fixtures",
-    "pytest_svc.live_server",
-    "pytest_svc.values",
-    "pytest_svc.queries",
-    "pytest_svc.current_session",
-    "pytest_svc.model_fixtures",
-    "pytest_svc.cache_helper",
-    "pytest_svc.redis_outage",
+    "pytest_svc.app",
+    "pytest_svc.server.live_server",
+    "pytest_svc.data.samples",
+    "pytest_svc.data.model_rows",
+    "pytest_svc.assertions.cache",
     "pytest_svc.async_benchmark",
 ]
 
@@ -52,7 +53,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     try:
-        config.stash[SVC_CONFIG_KEY] = SvcConfig.load(resolve_settings(config), worker_id(config))
+        config.stash[SVC_CONFIG_KEY] = SvcConfig.load(resolve_settings(config), Worker.of(config))
     except SettingError as exc:
         raise pytest.UsageError(str(exc)) from None
 

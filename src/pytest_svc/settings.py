@@ -12,9 +12,10 @@ import dataclasses
 import importlib
 import os
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pytest
+if TYPE_CHECKING:
+    import pytest
 
 SettingKind = Literal["object", "url", "flag"]
 
@@ -106,6 +107,14 @@ SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
+# The problems a setting can have, each completed by setting_problem() with the setting's name and an example.
+NOT_A_FLAG = "from {source} is {raw!r}, which is not true or false."
+NOT_A_FLAG_IN_INI = "from ini is not true or false: {error}."
+NOT_A_SPEC = 'is {spec!r}; it must be "module:attribute".'
+IMPORT_FAILED = "is {spec!r}, but importing {module!r} failed: {error}"
+NO_ATTRIBUTE = "is {spec!r}, but {module!r} has no attribute {attr!r}."
+NOT_A_DEPENDENCY = "is {spec!r}, which is {kind}, not a dependency callable."
+
 
 class SettingError(Exception):
     """A setting is missing or wrong; the message names it and shows the fix."""
@@ -155,11 +164,13 @@ def _parse_flag(setting: Setting, raw: str, source: str) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise SettingError(setting_problem(setting.name, f"from {source} is {raw!r}, which is not true or false."))
+    raise SettingError(setting_problem(setting.name, NOT_A_FLAG.format(source=source, raw=raw)))
 
 
 def resolve_settings(config: pytest.Config, environ: dict[str, str] | None = None) -> RawSettings:
     """Read every setting from CLI, then environment, then ini."""
+    import pytest  # here, not at the top: the server process imports this module without pytest
+
     env = os.environ if environ is None else environ
     values: dict[str, str | None] = {}
     flags: dict[str, bool] = {}
@@ -176,9 +187,7 @@ def resolve_settings(config: pytest.Config, environ: dict[str, str] | None = Non
                 try:
                     ini_value = config.getini(setting.ini)
                 except (ValueError, pytest.UsageError) as exc:  # pytest's bare "invalid truth value 'x'"
-                    raise SettingError(
-                        setting_problem(setting.name, f"from ini is not true or false: {exc}.")
-                    ) from None
+                    raise SettingError(setting_problem(setting.name, NOT_A_FLAG_IN_INI.format(error=exc))) from None
                 flags[setting.name] = bool(ini_value)
                 sources[setting.name] = f"ini {setting.ini}"
             continue
@@ -197,27 +206,26 @@ def import_object(name: str, spec: str) -> Any:
     """Import ``"module:attr"`` (dots allowed in attr) for setting ``name``, or raise :class:`SettingError`."""
     module_name, sep, attr_path = spec.partition(":")
     if not sep or not module_name or not attr_path:
-        raise SettingError(setting_problem(name, f'is {spec!r}; it must be "module:attribute".'))
+        raise SettingError(setting_problem(name, NOT_A_SPEC.format(spec=spec)))
     try:
         target: Any = importlib.import_module(module_name)
     except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
         raise SettingError(
-            setting_problem(name, f"is {spec!r}, but importing {module_name!r} failed: {type(exc).__name__}: {exc}")
+            setting_problem(name, IMPORT_FAILED.format(spec=spec, module=module_name, error=error))
         ) from None
     for part in attr_path.split("."):
         try:
             target = getattr(target, part)
         except AttributeError:
-            raise SettingError(
-                setting_problem(name, f"is {spec!r}, but {module_name!r} has no attribute {attr_path!r}.")
-            ) from None
+            problem = NO_ATTRIBUTE.format(spec=spec, module=module_name, attr=attr_path)
+            raise SettingError(setting_problem(name, problem)) from None
     return target
 
 
 def require_callable(name: str, spec: str, value: Any) -> Callable[..., Any]:
     """Check that a dependency setting points at something FastAPI can call."""
     if not callable(value):
-        raise SettingError(
-            setting_problem(name, f"is {spec!r}, which is {a_or_an(type(value).__name__)}, not a dependency callable.")
-        )
+        kind = a_or_an(type(value).__name__)
+        raise SettingError(setting_problem(name, NOT_A_DEPENDENCY.format(spec=spec, kind=kind)))
     return value  # type: ignore[no-any-return]

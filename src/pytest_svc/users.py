@@ -1,4 +1,8 @@
-"""Test users: principals with roles, permissions and tenant, and the tokens that authenticate them."""
+"""Test users: principals with roles, permissions and tenant, one or many at a time, and their tokens.
+
+The default ``pytest_svc_make_user`` and ``pytest_svc_auth_headers`` implementations live here too; the tokens
+themselves are :mod:`pytest_svc.tokens`.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,13 @@ import dataclasses
 import fnmatch
 import itertools
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pytest
-from fastapi import HTTPException, Request
 
-from pytest_svc.signed_tokens import TokenSigner, token_words
+from pytest_svc.protocols import MakeTestUsers, MakeUser, MockAuthToken
+from pytest_svc.tokens import TokenRegistry, TokenSigner
 
 DEFAULT_TENANT = "test-tenant"
 
@@ -68,50 +72,6 @@ def pytest_svc_auth_headers(config: pytest.Config, user: Any, token: str) -> dic
     return {"Authorization": f"Bearer {token}"}
 
 
-class TokenRegistry:
-    """Maps this test's tokens to its users (and back); the overridden user dependency reads it.
-
-    Tokens are signed by the session's :class:`TokenSigner`, so ``live_server`` accepts them as well.
-    """
-
-    def __init__(self, signer: TokenSigner | None = None) -> None:
-        self._signer = signer or TokenSigner()
-        self._users: dict[str, Any] = {}
-        self._tokens: dict[int, str] = {}
-        self._keep: list[Any] = []  # keeps users alive so id() keys stay unique
-
-    def token_for(self, user: Any) -> str:
-        token = self._tokens.get(id(user))
-        if token is None:
-            token = self._signer.mint(user)
-            self._tokens[id(user)] = token
-            self._users[token] = user
-            self._keep.append(user)
-        return token
-
-    def user_for_headers(self, values: Iterable[str]) -> Any | None:
-        """The user whose token appears in any header value (``Bearer <token>``, bare, or custom schemes)."""
-        return next((self._users[word] for word in token_words(values) if word in self._users), None)
-
-
-class UserLookup(Protocol):
-    """Finds the test user a request's headers carry: :class:`TokenRegistry` in-process, or the live server's."""
-
-    def user_for_headers(self, values: Iterable[str]) -> Any | None: ...
-
-
-def user_dependency_override(registry: UserLookup) -> Callable[..., Any]:
-    """The function that replaces the app's ``svc_user_dependency``: resolve the test user from the token."""
-
-    async def authenticate_test_user(request: Request) -> Any:
-        user = registry.user_for_headers(request.headers.values())
-        if user is None:
-            raise HTTPException(status_code=401, detail="Not authenticated", headers={"WWW-Authenticate": "Bearer"})
-        return user
-
-    return authenticate_test_user
-
-
 @pytest.fixture(scope="session")
 def _svc_token_signer() -> TokenSigner:
     return TokenSigner()
@@ -123,7 +83,7 @@ def _svc_tokens(_svc_token_signer: TokenSigner) -> TokenRegistry:
 
 
 @pytest.fixture
-def make_user(pytestconfig: pytest.Config, _svc_tokens: TokenRegistry) -> Callable[..., Any]:
+def make_user(pytestconfig: pytest.Config, _svc_tokens: TokenRegistry) -> MakeUser:
     """Make a test principal: ``make_user(roles=("editor",), permissions=("documents:*",), tenant_id="t2")``.
 
     Keyword arguments: ``roles`` (default ``("user",)``), ``permissions``, ``tenant_id`` (default
@@ -161,7 +121,7 @@ def make_user(pytestconfig: pytest.Config, _svc_tokens: TokenRegistry) -> Callab
 
 
 @pytest.fixture
-def current_user(make_user: Callable[..., Any]) -> Any:
+def current_user(make_user: MakeUser) -> Any:
     """The test's ordinary authenticated user: role ``"user"``, no permissions, tenant ``"test-tenant"``.
 
     Email ``user@example.com``. ``auth_client`` acts as this user.
@@ -170,7 +130,7 @@ def current_user(make_user: Callable[..., Any]) -> Any:
 
 
 @pytest.fixture
-def admin_user(make_user: Callable[..., Any]) -> Any:
+def admin_user(make_user: MakeUser) -> Any:
     """The test's administrator: role ``"admin"``, permission ``"*"``, tenant ``"test-tenant"``.
 
     Email ``admin@example.com``. ``admin_client`` acts as this user.
@@ -179,7 +139,7 @@ def admin_user(make_user: Callable[..., Any]) -> Any:
 
 
 @pytest.fixture
-def mock_auth_token(_svc_tokens: TokenRegistry, current_user: Any) -> Callable[..., str]:
+def mock_auth_token(_svc_tokens: TokenRegistry, current_user: Any) -> MockAuthToken:
     """Give the bearer token of a test user: ``mock_auth_token()`` for ``current_user``, ``mock_auth_token(user)``.
 
     The token is opaque and valid only in this test; the overridden ``svc_user_dependency`` maps it back to the
@@ -192,8 +152,24 @@ def mock_auth_token(_svc_tokens: TokenRegistry, current_user: Any) -> Callable[.
     return _mock_auth_token
 
 
-def auth_headers(config: pytest.Config, registry: TokenRegistry, user: Any) -> dict[str, str]:
-    """The headers that authenticate ``user``, as ``pytest_svc_auth_headers`` builds them."""
-    token = registry.token_for(user)
-    headers = config.hook.pytest_svc_auth_headers(config=config, user=user, token=token)
-    return dict(headers)
+@pytest.fixture
+def make_test_users(make_user: MakeUser) -> MakeTestUsers:
+    """Make several test principals at once: ``make_test_users(3, roles=("editor",), tenant_id="t2")``.
+
+    Each comes from ``make_user`` (so ``pytest_svc_make_user`` shapes it and it has a token), with its own id,
+    email (``userN@example.com``) and name; ``roles`` (default ``("user",)``), ``permissions``, ``tenant_id``
+    (default ``"test-tenant"``) and extra keywords are shared by all of them.
+    """
+
+    def _make_test_users(
+        count: int,
+        *,
+        roles: Iterable[str] = ("user",),
+        permissions: Iterable[str] = (),
+        tenant_id: str | None = DEFAULT_TENANT,
+        **extra: Any,
+    ) -> list[Any]:
+        roles, permissions = tuple(roles), tuple(permissions)
+        return [make_user(roles=roles, permissions=permissions, tenant_id=tenant_id, **extra) for _ in range(count)]
+
+    return _make_test_users

@@ -5,10 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import make_url
-
-from pytest_svc.databases import DatabaseTarget
-from pytest_svc.redis_server import RedisTarget
 
 BASE_INI = """
 [pytest]
@@ -18,14 +14,17 @@ asyncio_default_fixture_loop_scope = function
 filterwarnings = error
 """
 
+
 WRONG_VALUES = """
 number = 42
 text = "not metadata"
 """
 
+
 BROKEN_MODULE = """
 raise RuntimeError("broken on purpose")
 """
+
 
 EXAMPLES = {
     "svc_app": "myservice.main:app",
@@ -294,55 +293,3 @@ def test_flag_precedence_decides_whether_the_database_is_kept(
     result = project.runpytest(*(["--svc-reuse-db"] if cli else []))
     result.assert_outcomes(passed=2)
     assert (project.path / "test_app.db").exists() is kept
-
-
-@pytest.mark.parametrize(
-    ("raw", "worker", "test_name"),
-    [
-        ("postgresql+asyncpg://postgres@127.0.0.1:5432/svc", None, "test_svc"),
-        ("postgresql+asyncpg://postgres@127.0.0.1:5432/svc", "gw2", "test_svc_gw2"),
-        ("sqlite+aiosqlite:///./data/app.db", None, "data/test_app.db"),
-        ("sqlite+aiosqlite:///./data/app.db", "gw1", "data/test_app_gw1.db"),
-    ],
-)
-def test_database_target_derives_a_test_database_per_worker(raw: str, worker: str | None, test_name: str) -> None:
-    target = DatabaseTarget.parse(raw, worker)
-    assert target.test_name == test_name
-    assert target.url == make_url(raw)
-    assert target.test_url.drivername == target.url.drivername
-
-
-@pytest.mark.parametrize("raw", [None, "", "sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"])
-def test_in_memory_sqlite_is_shared_by_name_but_never_a_file(raw: str | None) -> None:
-    target = DatabaseTarget.parse(raw, "gw3")
-    assert target.kind == "sqlite-memory"
-    assert target.test_url == target.url
-    assert target.describe() == "sqlite+aiosqlite (memory)"
-
-
-def test_database_description_hides_the_password() -> None:
-    target = DatabaseTarget.parse("postgresql+asyncpg://app:s3cret@db.internal:5432/shop", "gw0")
-    assert target.describe() == "postgresql+asyncpg://app:***@db.internal:5432/test_shop_gw0"
-
-
-@pytest.mark.parametrize(
-    ("raw", "worker", "url"),
-    [
-        ("redis://127.0.0.1:6379/3", None, "redis://127.0.0.1:6379/3"),
-        ("redis://127.0.0.1:6379/3", "gw2", "redis://127.0.0.1:6379/5"),
-        ("redis://127.0.0.1:6379", "gw1", "redis://127.0.0.1:6379/1"),
-        ("rediss://:pw@cache.internal:6380/0", "gw4", "rediss://:pw@cache.internal:6380/4"),
-        ("unix:///run/redis.sock", "gw2", "unix:///run/redis.sock"),
-    ],
-)
-def test_redis_target_adds_the_worker_number_to_the_index(raw: str, worker: str | None, url: str) -> None:
-    target = RedisTarget.parse(raw, worker, decode_responses=True, allow_flush=False)
-    assert target.url == url
-    assert not target.is_fake
-    assert (target.decode_responses, target.allow_flush) == (True, False)
-
-
-def test_redis_target_without_url_is_fakeredis_and_description_hides_the_password() -> None:
-    assert RedisTarget.parse(None, "gw1", decode_responses=False, allow_flush=False).describe() == "fakeredis"
-    real = RedisTarget.parse("rediss://:pw@cache.internal:6380/0", None, decode_responses=False, allow_flush=False)
-    assert real.describe() == "rediss://cache.internal:6380/0"

@@ -246,3 +246,32 @@ def test_has_role_and_is_admin() -> None:
     assert not editor.is_admin
     assert not editor.has_role("edit")
     assert svc_user(roles=("admin",)).is_admin
+
+
+def test_make_test_users_makes_distinct_principals_sharing_roles_and_tenant(sample_project: pytest.Pytester) -> None:
+    sample_project.makepyfile(
+        """
+        import pytest
+        from pytest_svc import MakeTestUsers, SvcUser
+
+        def test_three_editors(make_test_users: MakeTestUsers, mock_auth_token):
+            users = make_test_users(3, roles=("editor",), permissions=("documents:*",), tenant_id="t2")
+            assert all(isinstance(user, SvcUser) for user in users)
+            assert len({user.id for user in users}) == len({user.email for user in users}) == 3
+            assert {(user.roles, user.tenant_id) for user in users} == {(("editor",), "t2")}
+            assert all(user.has_permission("documents:read") for user in users)
+            assert len({mock_auth_token(user) for user in users}) == 3
+
+        def test_defaults(make_test_users):
+            assert make_test_users(0) == []
+            (user,) = make_test_users(1)
+            assert (user.roles, user.tenant_id) == (("user",), "test-tenant")
+
+        @pytest.mark.asyncio
+        async def test_the_app_knows_them(make_test_users, make_client):
+            for user in make_test_users(2, tenant_id="t3"):
+                me = (await make_client(user).get("/me")).json()
+                assert (me["id"], me["tenant_id"]) == (user.id, "t3")
+        """
+    )
+    sample_project.runpytest().assert_outcomes(passed=3)

@@ -1,0 +1,114 @@
+"""Database fixtures: one test database per run (per xdist worker), one rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from pytest_svc.config import missing_setting, svc_config
+from pytest_svc.db.connections import ConnectionPerLoop, ConnectionSource, SharedConnection
+from pytest_svc.db.lifecycle import DatabaseError, drop_test_database, prepare_test_database, run_blocking
+from pytest_svc.db.sessions import TestTransaction, registered
+from pytest_svc.loop_policy import async_fixture
+from pytest_svc.wiring import seed_with_hooks
+
+
+@dataclasses.dataclass(frozen=True)
+class _TestDatabase:
+    engine: AsyncEngine
+    connections: ConnectionSource
+
+
+def _require_metadata(request: pytest.FixtureRequest, fixture: str) -> None:
+    # Checked by each public fixture before the session-wide database is made, so the message names the fixture
+    # the test asked for (pytest-sqla's thin dispatchers).
+    if svc_config(request.config).metadata is None:
+        pytest.fail(missing_setting("metadata", fixture), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
+    config = svc_config(pytestconfig)
+    metadata = config.metadata
+    if metadata is None:  # the public fixtures checked first, naming themselves
+        pytest.fail(missing_setting("metadata", "db_engine"), pytrace=False)
+    target = config.database
+    seed = seed_with_hooks(pytestconfig)
+    try:
+        engine, _created = run_blocking(lambda: prepare_test_database(target, metadata, config.reuse_db, seed))
+    except DatabaseError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    connections: ConnectionSource = (
+        ConnectionPerLoop(engine) if target.kind == "postgresql" else SharedConnection(engine)
+    )
+    yield _TestDatabase(engine, connections)
+    run_blocking(connections.close)
+    run_blocking(engine.dispose)
+    if not config.reuse_db:
+        run_blocking(lambda: drop_test_database(target))
+
+
+@pytest.fixture(scope="session")
+def db_engine(request: pytest.FixtureRequest) -> AsyncEngine:
+    """The session's ``AsyncEngine`` on the test database, with the ``svc_metadata`` schema built.
+
+    The plugin creates the database (``test_<name>``, ``test_<name>_gwN`` under xdist; in-memory SQLite by
+    default), builds the schema once, runs ``pytest_svc_seed_db`` and drops it at the end (``--svc-reuse-db``
+    keeps it). On PostgreSQL the engine pools nothing, so ``db_engine.connect()`` works from any event loop.
+    Prefer ``db_session``: data written through the engine directly is committed and outlives the test.
+    """
+    _require_metadata(request, "db_engine")
+    database: _TestDatabase = request.getfixturevalue("_svc_database")
+    return database.engine
+
+
+@async_fixture
+async def _svc_transaction(_svc_database: _TestDatabase) -> AsyncIterator[TestTransaction]:
+    # The one async fixture behind db_sessionmaker and db_session: each async fixture costs a trip through the
+    # runner, and the per-test budget is about a millisecond.
+    connections = _svc_database.connections
+    connection = await connections.acquire()
+    outer = await connection.begin()
+    maker = async_sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        with registered(TestTransaction(connection, maker)) as transaction:
+            try:
+                yield transaction
+            finally:
+                if outer.is_active:
+                    await outer.rollback()
+                # Closed after the rollback, the sessions have no savepoint left to undo: no SQL is sent.
+                await transaction.close_sessions()
+    finally:
+        await connections.release(connection)
+
+
+@pytest.fixture
+def db_sessionmaker(request: pytest.FixtureRequest) -> async_sessionmaker[AsyncSession]:
+    """An ``async_sessionmaker`` whose sessions all live inside this test's transaction.
+
+    The test holds one connection with an outer transaction; every session from this maker joins it with
+    ``join_transaction_mode="create_savepoint"``, so ``commit()``, ``rollback()`` and ``async with
+    maker.begin()`` in app code only touch savepoints, and everything is rolled back when the test ends.
+    Sessions use ``expire_on_commit=False``. Give it to apps whose dependency yields a sessionmaker.
+    """
+    _require_metadata(request, "db_sessionmaker")
+    transaction: TestTransaction = request.getfixturevalue("_svc_transaction")
+    return transaction.maker
+
+
+@pytest.fixture
+def db_session(request: pytest.FixtureRequest) -> AsyncSession:
+    """An ``AsyncSession`` inside this test's transaction; all its writes are rolled back after the test.
+
+    ``await db_session.commit()`` is safe: it releases a savepoint, not the test's transaction. The app, when
+    ``svc_db_dependency`` is set, gets its own session per request from the same transaction (as in
+    production), so its writes are visible here and its ``rollback()`` cannot undo what the test wrote.
+    Objects this session loaded before a request are not refreshed by it: ``await db_session.refresh(obj)``.
+    """
+    _require_metadata(request, "db_session")
+    transaction: TestTransaction = request.getfixturevalue("_svc_transaction")
+    return transaction.open_session()

@@ -1,0 +1,125 @@
+"""The app's test wiring, built the same way in the test process and in the ``live_server`` process.
+
+Resolves ``svc_app`` (an app, or a zero-argument factory to call), builds the dependency overrides that hand
+the app the test's sessions, Redis client and users, installs them, and seeds a new database through the
+``pytest_svc_seed_db`` hook. The ``app`` fixture and :mod:`pytest_svc.server.live_app` both use it. A plain
+module: nothing here imports pytest, so it runs in the server process as it is.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from fastapi import HTTPException, Request
+
+from pytest_svc.settings import a_or_an
+
+if TYPE_CHECKING:
+    import pytest
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from pytest_svc.tokens import UserLookup
+
+Overrides = dict[Callable[..., Any], Callable[..., Any]]
+
+NOT_AN_APP_MESSAGE = "pytest-svc: svc_app gave {kind}, not an ASGI app."
+NO_OVERRIDES_MESSAGE = (
+    "pytest-svc: the app is {kind} without dependency_overrides; unset the svc_*_dependency settings or test a "
+    "FastAPI app."
+)
+
+
+class WiringError(Exception):
+    """The app cannot be wired to the test's resources; the message names the setting and the fix."""
+
+
+def is_app_factory(target: Any) -> bool:
+    """Whether ``svc_app`` names a factory to call (a function callable without arguments) rather than an app."""
+    if not (inspect.isfunction(target) or inspect.ismethod(target)):
+        return False
+    parameters = inspect.signature(target).parameters.values()
+    return not any(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)
+
+
+def check_app(app: Any) -> Any:
+    """``app`` itself, once it is known to be callable (an ASGI app); else :class:`WiringError`."""
+    if not callable(app):
+        raise WiringError(NOT_AN_APP_MESSAGE.format(kind=a_or_an(type(app).__name__)))
+    return app
+
+
+def resolve_app(target: Any) -> Any:
+    """The app ``svc_app`` names: the object itself, or what its factory returns (called once)."""
+    return check_app(target() if is_app_factory(target) else target)
+
+
+def db_session_override(maker: async_sessionmaker[AsyncSession]) -> Callable[[], AsyncIterator[AsyncSession]]:
+    """The replacement for the app's ``svc_db_dependency``: one session from ``maker`` per request."""
+
+    async def test_db_session() -> AsyncIterator[AsyncSession]:
+        async with maker() as session:
+            yield session
+
+    return test_db_session
+
+
+def user_dependency_override(users: UserLookup) -> Callable[..., Any]:
+    """The replacement for the app's ``svc_user_dependency``: the test user whose token the request carries."""
+
+    async def authenticate_test_user(request: Request) -> Any:
+        user = users.user_for_headers(request.headers.values())
+        if user is None:
+            raise HTTPException(status_code=401, detail="Not authenticated", headers={"WWW-Authenticate": "Bearer"})
+        return user
+
+    return authenticate_test_user
+
+
+def dependency_overrides(
+    *,
+    db_dependency: Callable[..., Any] | None = None,
+    sessionmaker: Callable[[], async_sessionmaker[AsyncSession]] | None = None,
+    redis_dependency: Callable[..., Any] | None = None,
+    redis_client: Callable[[], Any] | None = None,
+    user_dependency: Callable[..., Any] | None = None,
+    users: UserLookup | None = None,
+) -> Overrides:
+    """The overrides for the dependencies the settings name; each resource is made (called) only when needed."""
+    overrides: Overrides = {}
+    if db_dependency is not None and sessionmaker is not None:
+        overrides[db_dependency] = db_session_override(sessionmaker())
+    if redis_dependency is not None and redis_client is not None:
+        client = redis_client()
+        overrides[redis_dependency] = lambda: client
+    if user_dependency is not None and users is not None:
+        overrides[user_dependency] = user_dependency_override(users)
+    return overrides
+
+
+def install_overrides(app: Any, overrides: Mapping[Callable[..., Any], Callable[..., Any]]) -> dict[Any, Any]:
+    """Add ``overrides`` to ``app.dependency_overrides``; return what was there before, for :func:`restore`."""
+    saved = dict(getattr(app, "dependency_overrides", {}))
+    if overrides:
+        if not hasattr(app, "dependency_overrides"):
+            raise WiringError(NO_OVERRIDES_MESSAGE.format(kind=a_or_an(type(app).__name__)))
+        app.dependency_overrides.update(overrides)
+    return saved
+
+
+def restore_overrides(app: Any, saved: Mapping[Any, Any]) -> None:
+    """Put back the ``dependency_overrides`` :func:`install_overrides` saved."""
+    if hasattr(app, "dependency_overrides"):
+        app.dependency_overrides.clear()
+        app.dependency_overrides.update(saved)
+
+
+def seed_with_hooks(config: pytest.Config) -> Callable[[Connection], None]:
+    """The seed callback that runs every ``pytest_svc_seed_db`` implementation on a new database."""
+
+    def seed(connection: Connection) -> None:
+        config.hook.pytest_svc_seed_db(config=config, connection=connection)
+
+    return seed
