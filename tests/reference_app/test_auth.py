@@ -11,8 +11,7 @@ import pytest
 from fastapi import HTTPException, Request
 from redis.asyncio import Redis
 
-from reference_app.auth import authenticate
-from reference_app.principal import Principal
+from reference_app.auth import Principal, authenticate
 
 
 def bearer_request(authorization: str | None) -> Request:

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reference_app.db import BaseRepository, CursorPage
-from reference_app.db.cursor import Cursor, CursorCodec
+from reference_app.documents.models import Document
 from reference_app.errors import BadRequestError
-from reference_app.models import Document, User
+from reference_app.repository import BaseRepository, Cursor, CursorCodec, CursorPage
+from reference_app.users.models import User
 
 pytestmark = pytest.mark.asyncio
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pytest_svc import assert_paginated, assert_soft_deleted
-from reference_app.models import Document
-from reference_app.principal import PrincipalLike
+from reference_app.auth import PrincipalLike
+from reference_app.documents.models import Document
 
 pytestmark = pytest.mark.asyncio
 

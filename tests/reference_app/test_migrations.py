@@ -22,7 +22,7 @@ from sqlalchemy import URL, Connection, inspect, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-import reference_app.models  # noqa: F401  (every table on Base.metadata)
+import reference_app.main  # noqa: F401  (the app's features put every table on Base.metadata)
 from reference_app.db import Base
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"

@@ -3,10 +3,9 @@ filled from the principal, bulk writes and the one-statement upsert."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,17 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pytest_svc import MakeUser, PrimaryKeyStrategy, QueryCounter, SvcUser
-from reference_app.auth import current_principal
-from reference_app.db import (
-    Base,
-    BaseRepository,
-    CollectionFilter,
-    RangeFilter,
-    SearchFilter,
-)
+from reference_app.db import Base, acting_as
+from reference_app.documents.models import Document, Tag
 from reference_app.errors import NotFoundError
-from reference_app.models import Document, Tag, User
-from reference_app.principal import PrincipalLike
+from reference_app.repository import BaseRepository, CollectionFilter, RangeFilter, SearchFilter
+from reference_app.users.models import User
 
 pytestmark = pytest.mark.asyncio
 
@@ -53,16 +46,6 @@ CASES = {
 @pytest.fixture
 def case(primary_key_strategy: PrimaryKeyStrategy) -> ModelCase:
     return CASES[primary_key_strategy.kind]
-
-
-@contextlib.contextmanager
-def acting_as(principal: PrincipalLike | None) -> Iterator[None]:
-    """What ``get_current_user`` does for a request: publish the caller for the audit columns."""
-    token = current_principal.set(principal)
-    try:
-        yield
-    finally:
-        current_principal.reset(token)
 
 
 async def stored(session: AsyncSession, model: type[Base], **where: Any) -> list[Any]:
@@ -218,12 +201,12 @@ async def test_audit_columns_come_from_the_current_principal(
     db_session: AsyncSession, current_user: SvcUser, make_user: MakeUser
 ) -> None:
     editor = make_user(email="editor@example.com")
-    with acting_as(current_user):
+    with acting_as(current_user.email):
         document = await documents.create(db_session, Document(title="Plan"))
     assert (document.created_by, document.updated_by) == (current_user.email, current_user.email)
     created_at = document.updated_at
 
-    with acting_as(editor):
+    with acting_as(editor.email):
         await documents.update(db_session, document.id, title="Plan B")
     with acting_as(None):
         await documents.update(db_session, document, body="no principal: updated_by stays")
@@ -235,7 +218,7 @@ async def test_audit_columns_come_from_the_current_principal(
 
 
 async def test_an_audit_value_set_by_hand_wins(db_session: AsyncSession, current_user: SvcUser) -> None:
-    with acting_as(current_user):
+    with acting_as(current_user.email):
         document = await documents.create(db_session, Document(title="Imported", created_by="importer@example.com"))
         await documents.update(db_session, document, title="Edited", updated_by="robot@example.com")
 
@@ -267,7 +250,7 @@ async def test_delete_is_soft_unless_hard_is_asked(
 ) -> None:
     keep, target = await make_documents(db_session, "keep", "target")
 
-    with acting_as(current_user):
+    with acting_as(current_user.email):
         await documents.delete(db_session, target.id, hard=not with_soft_delete)
 
     assert await documents.get(db_session, target.id) is None
@@ -375,7 +358,7 @@ async def test_bulk_update_batches_rows_and_stamps_the_editor(
 ) -> None:
     first, second, third = await make_documents(db_session, "one", "two", "three")
 
-    with acting_as(current_user), query_counter.capture() as statements:
+    with acting_as(current_user.email), query_counter.capture() as statements:
         updated = await documents.bulk_update(
             db_session,
             [{"id": third.id, "title": "3"}, {"id": first.id, "title": "1"}, {"id": second.id, "body": "2"}],
@@ -414,7 +397,7 @@ async def test_delete_many_in_one_statement(
     created = await make_documents(db_session, *(f"doc {n}" for n in range(5)))
     doomed = [created[0].id, created[2].id, created[4].id]
 
-    with acting_as(current_user), query_counter.capture() as statements:
+    with acting_as(current_user.email), query_counter.capture() as statements:
         deleted = await documents.delete_many(db_session, [*doomed, 999_999], hard=not with_soft_delete)
 
     assert deleted == 3
@@ -463,13 +446,13 @@ async def test_upsert_updates_only_the_chosen_fields_and_keeps_creation_audit(
     db_session: AsyncSession, current_user: SvcUser, make_user: MakeUser
 ) -> None:
     editor = make_user(email="editor@example.com")
-    with acting_as(current_user):
+    with acting_as(current_user.email):
         user = await users.upsert(
             db_session,
             {"email": "ada@example.com", "name": "Ada", "bio": "first", "preferences": {"theme": "dark"}},
             index_elements=["email"],
         )
-    with acting_as(editor):
+    with acting_as(editor.email):
         again = await users.upsert(
             db_session,
             {"email": "ada@example.com", "name": "Ada Lovelace", "bio": "ignored"},

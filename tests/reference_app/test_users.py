@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pytest_svc import MakeClient, MakeUser, assert_audit_trail, assert_paginated, assert_problem_detail
-from reference_app.models import User
+from reference_app.users.models import User
 
 pytestmark = pytest.mark.asyncio
 

@@ -1,4 +1,4 @@
-"""The app's own exceptions; ``reference_app.problems`` renders each as an RFC 9457 problem."""
+"""The app's own exceptions; :mod:`reference_app.errors.problems` renders each as an RFC 9457 problem."""
 
 from __future__ import annotations
 

@@ -7,22 +7,18 @@ profile they change: ``principal:<caller id>`` and ``user:<user id>``.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reference_app.auth import get_current_user, require_role
-from reference_app.cache import CacheManager, cache_key, get_cache
-from reference_app.db import BaseRepository, get_db_session
-from reference_app.models import User
-from reference_app.principal import PrincipalLike
-from reference_app.schemas import OffsetPageRead, Preferences, UserCreate, UserRead, UserUpdate
-
-DbSession = Annotated[AsyncSession, Depends(get_db_session)]
-CurrentUser = Annotated[PrincipalLike, Depends(get_current_user)]
-Cache = Annotated[CacheManager, Depends(get_cache)]
-Admin = [Depends(require_role("admin"))]
+from reference_app.auth import PrincipalLike, get_current_user
+from reference_app.cache import CacheManager, cache_key
+from reference_app.dependencies import Cache, CurrentUser, DbSession, RequireAdmin
+from reference_app.pagination import OffsetPageRead, PageLimit, PageOffset
+from reference_app.repository import BaseRepository
+from reference_app.users.models import User
+from reference_app.users.schemas import Preferences, UserCreate, UserRead, UserUpdate
 
 users = BaseRepository(User)
 router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(get_current_user)])
@@ -93,7 +89,7 @@ async def replace_preferences(
     return dict(me.preferences)
 
 
-@router.post("", status_code=201, dependencies=Admin)
+@router.post("", status_code=201, dependencies=[RequireAdmin])
 async def create_user(data: UserCreate, session: DbSession) -> UserRead:
     """Register a user; an email already taken is a 409. Admins only."""
     user = await users.create(session, User(**data.model_dump()))
@@ -101,10 +97,8 @@ async def create_user(data: UserCreate, session: DbSession) -> UserRead:
     return UserRead.model_validate(user)
 
 
-@router.get("", dependencies=Admin)
-async def list_users(
-    session: DbSession, limit: Annotated[int, Query(ge=1, le=100)] = 50, offset: Annotated[int, Query(ge=0)] = 0
-) -> OffsetPageRead[UserRead]:
+@router.get("", dependencies=[RequireAdmin])
+async def list_users(session: DbSession, limit: PageLimit = 50, offset: PageOffset = 0) -> OffsetPageRead[UserRead]:
     """Users by email, one page at a time. Admins only."""
     page = await users.paginate_offset(session, limit, offset, order_by="email")
     return OffsetPageRead(
@@ -112,7 +106,7 @@ async def list_users(
     )
 
 
-@router.get("/{user_id}", dependencies=Admin)
+@router.get("/{user_id}", dependencies=[RequireAdmin])
 async def read_user(user_id: uuid.UUID, session: DbSession, cache: Cache) -> UserRead:
     """One user, or 404; cached until the user changes their profile. Admins only."""
 

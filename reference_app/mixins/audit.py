@@ -1,4 +1,4 @@
-"""``AuditColumnsMixin``: who created and last updated a row, filled from the request's principal."""
+"""``AuditColumnsMixin``: who created and last updated a row, filled from the audit actor."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from collections.abc import Iterable
 from sqlalchemy import String, event, inspect
 from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column
 
-from reference_app.auth import audit_actor
+from reference_app.db.actor import audit_actor
 
 # 320 characters is the longest valid email address.
 ACTOR_LENGTH = 320
 
 
 class AuditColumnsMixin:
-    """Adds ``created_by`` and ``updated_by``: the email of the principal who wrote the row, if any.
+    """Adds ``created_by`` and ``updated_by``: the actor (the caller's email) who wrote the row, if any.
 
-    Filled at flush from :data:`reference_app.auth.current_principal` (see :func:`fill_audit_columns`); a value
-    set by hand wins. Rows written outside a request (no principal) keep ``None`` / the previous writer.
+    Filled at flush from the audit actor (:mod:`reference_app.db.actor`, see :func:`fill_audit_columns`); a value
+    set by hand wins. Rows written outside a request (no actor) keep ``None`` / the previous writer.
     """
 
     created_by: Mapped[str | None] = mapped_column(String(ACTOR_LENGTH), nullable=True, sort_order=110)
@@ -26,7 +26,7 @@ class AuditColumnsMixin:
 
 @event.listens_for(Session, "before_flush")
 def fill_audit_columns(session: Session, flush_context: UOWTransaction, instances: Iterable[object] | None) -> None:
-    """Stamp the current principal on new and changed audited objects before they are written.
+    """Stamp the audit actor on new and changed audited objects before they are written.
 
     Registered on the ``Session`` class, so every session gets it, including ``AsyncSession``'s inner one and
     the sessions a test harness makes; it touches only :class:`AuditColumnsMixin` objects.

@@ -1,12 +1,14 @@
 """RFC 9457 ``application/problem+json`` responses for every error the app can produce.
 
 HTTP errors (401, 403, 404, 405...), validation (422 with an ``errors`` list), the app's own errors
-(:mod:`reference_app.errors`: 400, 404, 409, 413, 429), integrity violations (409) and anything unexpected (500,
-with nothing of the exception shown to the caller).
+(:mod:`reference_app.errors.exceptions`: 400, 404, 409, 429), integrity violations (409) and anything unexpected
+(500, with nothing of the exception shown to the caller). Pure-ASGI middleware, which answers outside the app's
+exception handlers (413 body size, 429/503 rate limit), writes the same body with :func:`send_problem`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
@@ -18,8 +20,9 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
+from starlette.types import Scope, Send
 
-from reference_app.errors import AppError, TooManyRequestsError
+from reference_app.errors.exceptions import AppError, TooManyRequestsError
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,30 @@ def problem(
     return ProblemResponse(
         problem_body(status, detail, request.url.path, **extensions), status_code=status, headers=headers
     )
+
+
+async def send_problem(
+    scope: Scope,
+    send: Send,
+    status: int,
+    detail: str,
+    *,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+    **extensions: Any,
+) -> None:
+    """Answer the request of ``scope`` with a problem from pure-ASGI middleware, before or instead of the app.
+
+    No exception handler runs out there, so this writes the body they would: ``headers`` first, then the
+    problem's ``content-type`` and ``content-length``.
+    """
+    body = json.dumps(problem_body(status, detail, scope["path"], **extensions)).encode()
+    response_headers = [
+        *headers,
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": response_headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def json_pointer(loc: Sequence[str | int]) -> str:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reference_app.problems import PROBLEM_MEDIA_TYPE, problem_body
+from reference_app.errors import send_problem
 
 
 class BodySizeLimitMiddleware:
@@ -52,9 +50,4 @@ class BodySizeLimitMiddleware:
         await self.app(scope, counting_receive, guarded_send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        # Answered outside the app, so no exception handler is involved: the same problem body, written here.
-        detail = f"The request body is larger than {self.max_bytes} bytes."
-        body = json.dumps(problem_body(413, detail, scope["path"])).encode()
-        headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send_problem(scope, send, 413, f"The request body is larger than {self.max_bytes} bytes.")

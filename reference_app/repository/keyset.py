@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, UnaryExpression, and_, or_
 
-from reference_app.db.cursor import SortValue
+from reference_app.repository.cursor import SortValue
 
 
 @dataclass(frozen=True)

@@ -12,32 +12,18 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reference_app.auth import get_current_user, require_role
-from reference_app.cache import CacheManager, cache_key, cached, get_cache, invalidate_tags
-from reference_app.db import BaseRepository, SearchFilter, get_db_session
+from reference_app.auth import PrincipalLike, get_current_user
+from reference_app.cache import cache_key, cached, get_cache, invalidate_tags
+from reference_app.dependencies import Cache, CurrentUser, DbSession, RedisClient, RequireAdmin
+from reference_app.documents.models import Document
+from reference_app.documents.schemas import DocumentBulkCreate, DocumentCreate, DocumentRead, DocumentUpdate, ViewCount
 from reference_app.errors import NotFoundError
-from reference_app.models import Document
-from reference_app.principal import PrincipalLike
-from reference_app.redis_client import get_redis
-from reference_app.schemas import (
-    CursorPageRead,
-    DocumentBulkCreate,
-    DocumentCreate,
-    DocumentRead,
-    DocumentUpdate,
-    OffsetPageRead,
-    ViewCount,
-)
+from reference_app.pagination import CursorPageRead, OffsetPageRead, PageLimit, PageOffset
+from reference_app.repository import BaseRepository, SearchFilter
 from reference_app.settings import get_settings
 
-DbSession = Annotated[AsyncSession, Depends(get_db_session)]
-RedisClient = Annotated[Redis, Depends(get_redis)]
-CurrentUser = Annotated[PrincipalLike, Depends(get_current_user)]
-Cache = Annotated[CacheManager, Depends(get_cache)]
-Limit = Annotated[int, Query(ge=1, le=100)]
 # Only these columns may be sorted on: the repository treats an unknown name as a programming error.
 SortField = Literal["id", "title", "created_at", "updated_at"]
 
@@ -117,8 +103,8 @@ async def list_documents(
     session: DbSession,
     principal: CurrentUser,
     cache: Cache,
-    limit: Limit = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
     sort: SortField = "id",
     descending: bool = False,
 ) -> OffsetPageRead[DocumentRead]:
@@ -143,7 +129,7 @@ async def list_documents(
 async def list_documents_by_cursor(
     session: DbSession,
     principal: CurrentUser,
-    limit: Limit = 50,
+    limit: PageLimit = 50,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
     sort: SortField = "id",
     descending: bool = False,
@@ -169,8 +155,8 @@ async def search_documents(
     session: DbSession,
     principal: CurrentUser,
     q: Annotated[str, Query(min_length=1, max_length=100)],
-    limit: Limit = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
     sort: SortField = "id",
 ) -> OffsetPageRead[DocumentRead]:
     """The tenant's documents whose title contains ``q`` (case-insensitive)."""
@@ -207,7 +193,7 @@ async def update_document(
     return updated
 
 
-@router.delete("/{document_id}", status_code=204, dependencies=[Depends(require_role("admin"))])
+@router.delete("/{document_id}", status_code=204, dependencies=[RequireAdmin])
 async def delete_document(document_id: int, session: DbSession, principal: CurrentUser, hard: bool = False) -> None:
     """Soft-delete a document (``?hard=true`` removes it for good); admins only."""
     document = await _in_tenant(session, document_id, principal, include_deleted=hard)
@@ -216,7 +202,7 @@ async def delete_document(document_id: int, session: DbSession, principal: Curre
     await _written(principal.tenant_id, document_id)
 
 
-@router.post("/{document_id}/restore", dependencies=[Depends(require_role("admin"))])
+@router.post("/{document_id}/restore", dependencies=[RequireAdmin])
 async def restore_document(document_id: int, session: DbSession, principal: CurrentUser) -> DocumentRead:
     """Bring back a soft-deleted document; admins only."""
     document = await _in_tenant(session, document_id, principal, include_deleted=True)

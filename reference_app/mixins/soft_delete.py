@@ -8,9 +8,9 @@ from sqlalchemy import ColumnElement, String
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reference_app.auth import audit_actor
-from reference_app.db.audit import ACTOR_LENGTH
+from reference_app.db.actor import audit_actor
 from reference_app.db.types import UTCDateTime, utc_now
+from reference_app.mixins.audit import ACTOR_LENGTH
 
 
 class SoftDeleteMixin:
@@ -35,7 +35,7 @@ class SoftDeleteMixin:
         return cls.deleted_at.is_not(None)
 
     def soft_delete(self, by: str | None = None) -> None:
-        """Mark the row deleted now, by ``by`` or else the current principal; takes effect at the next flush.
+        """Mark the row deleted now, by ``by`` or else the audit actor; takes effect at the next flush.
 
         Deleting an already deleted row keeps the first deletion's time and author.
         """
