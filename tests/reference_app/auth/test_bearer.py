@@ -1,4 +1,4 @@
-"""The production token check against Redis, and permission wildcards.
+"""The production token check against Redis.
 
 The ``client`` fixtures replace :func:`authenticate`, so it is called directly here.
 """
@@ -40,18 +40,3 @@ async def test_authenticate_rejects_with_401_bearer_challenge(mock_redis: Redis,
 
     assert excinfo.value.status_code == 401
     assert excinfo.value.headers == {"WWW-Authenticate": "Bearer"}
-
-
-@pytest.mark.parametrize(
-    ("granted", "wanted", "allowed"),
-    [
-        (("documents:read",), "documents:read", True),
-        (("documents:read",), "documents:write", False),
-        (("documents:*",), "documents:write", True),
-        (("documents:*",), "users:read", False),
-        (("*",), "users:read", True),
-        ((), "documents:read", False),
-    ],
-)
-def test_has_permission_honours_wildcards(granted: tuple[str, ...], wanted: str, allowed: bool) -> None:
-    assert Principal("1", "a@example.com", permissions=granted).has_permission(wanted) is allowed

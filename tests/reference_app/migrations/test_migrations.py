@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 import reference_app.main  # noqa: F401  (the app's features put every table on Base.metadata)
 from reference_app.db import Base
 
-ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
+ALEMBIC_INI = Path(__file__).resolve().parents[3] / "alembic.ini"
 
 
 def alembic_config(url: URL) -> Config:
