@@ -31,10 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from benchmarks.servers import pg_admin
 from pytest_svc import AsyncBenchmark
 from reference_app.cache import CacheManager
-from reference_app.db import Base, BaseRepository
-from reference_app.models import Document
+from reference_app.db import Base
+from reference_app.documents.models import Document
+from reference_app.documents.schemas import DocumentRead
 from reference_app.rate_limit.limiter import Policy, take_token
-from reference_app.schemas import DocumentRead
+from reference_app.repository import BaseRepository
 
 PG_URL = make_url(os.environ.get("SVC_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/svc_bench_cache"))
 REDIS_URL = os.environ.get("SVC_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")

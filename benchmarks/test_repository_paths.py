@@ -22,8 +22,9 @@ from sqlalchemy import insert, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from benchmarks.servers import pg_admin
-from reference_app.db import Base, BaseRepository
-from reference_app.models import Document, Tag
+from reference_app.db import Base
+from reference_app.documents.models import Document, Tag
+from reference_app.repository import BaseRepository
 
 if TYPE_CHECKING:
     from pytest_benchmark.fixture import BenchmarkFixture

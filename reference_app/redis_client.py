@@ -1,7 +1,10 @@
-"""The lazily created Redis client and its FastAPI dependency."""
+"""The lazily created Redis client, its FastAPI dependency and the ``RedisClient`` parameter type."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Depends
 from redis.asyncio import Redis
 
 from reference_app.settings import get_settings
@@ -16,6 +19,10 @@ def get_redis() -> Redis:
     if _redis is None:
         _redis = Redis.from_url(get_settings().redis.url, decode_responses=True)
     return _redis
+
+
+RedisClient = Annotated[Redis, Depends(get_redis)]
+"""A parameter of the process's Redis client (or what replaces ``get_redis`` in the app's dependency overrides)."""
 
 
 async def close_redis() -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from pytest_svc.db.lifecycle import created_database
 from pytest_svc.db.target import DatabaseTarget
 from pytest_svc.redis.target import RedisTarget
-from reference_app import models  # noqa: F401 - registers the tables on Base.metadata
+from reference_app import main  # noqa: F401 - the app's features register every table on Base.metadata
 from reference_app.db import Base
 
 DATABASE_SUFFIX = "load"  # test_<name>_load: apart from the plugin's test_<name> and test_<name>_gwN

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Depends
-from redis.asyncio import Redis
-
 from reference_app.cache.context import current_cache
 from reference_app.cache.manager import CacheManager
 from reference_app.cache.runtime import CacheRuntime
-from reference_app.redis_client import get_redis
+from reference_app.redis_client import RedisClient
 from reference_app.settings import get_settings
 
 # Created on first use from the settings; closed and dropped by the app's shutdown (``close_cache``).
@@ -25,7 +20,7 @@ def get_cache_runtime() -> CacheRuntime:
     return _runtime
 
 
-async def get_cache(redis: Annotated[Redis, Depends(get_redis)]) -> CacheManager:
+async def get_cache(redis: RedisClient) -> CacheManager:
     """FastAPI dependency: a :class:`CacheManager` over ``get_redis()`` and the process's runtime.
 
     It also becomes the request's current cache, for ``@cached`` functions and ``invalidate_*`` helpers.

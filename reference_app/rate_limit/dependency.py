@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import HTTPException, Request
 from redis.asyncio import Redis
 
 from reference_app.errors import TooManyRequestsError
 from reference_app.rate_limit.headers import record_decision
 from reference_app.rate_limit.limiter import Policy, RateLimitUnavailable, caller_identity, check_limit
 from reference_app.rate_limit.middleware import OUTAGE_RETRY_AFTER, UNAVAILABLE_DETAIL, refused_detail
-from reference_app.redis_client import get_redis
+from reference_app.redis_client import RedisClient
 from reference_app.settings import RateLimitSettings
 
 
@@ -27,7 +26,7 @@ def rate_limit(limit: int, window: int, *, name: str | None = None) -> Callable[
     """
     Policy(name or "endpoint", limit, window)  # a bad limit fails at import, not at the first request
 
-    async def limit_route(request: Request, redis: Annotated[Redis, Depends(get_redis)]) -> None:
+    async def limit_route(request: Request, redis: RedisClient) -> None:
         settings: RateLimitSettings = request.app.state.settings.rate_limit
         if not settings.enabled:
             return

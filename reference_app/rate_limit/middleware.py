@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import inspect
-import json
-from typing import Any, cast
+from typing import cast
 
 from redis.asyncio import Redis
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reference_app.problems import PROBLEM_MEDIA_TYPE, problem_body
+from reference_app.errors import send_problem
 from reference_app.rate_limit.headers import DECISIONS_SCOPE_KEY, rate_limit_headers
 from reference_app.rate_limit.limiter import Decision, Policy, RateLimitUnavailable, caller_identity, check_limit
 from reference_app.redis_client import get_redis
@@ -24,6 +23,11 @@ UNAVAILABLE_DETAIL = "Rate limiting is unavailable; try again shortly."
 def refused_detail(policy: Policy) -> str:
     """The 429 problem's detail for ``policy``."""
     return f"Rate limit {policy.name!r} of {policy.limit} requests per {policy.window} s exceeded."
+
+
+def retry_after_header(seconds: int) -> tuple[bytes, bytes]:
+    """The ``Retry-After`` header of a refused request."""
+    return (b"retry-after", str(seconds).encode())
 
 
 async def redis_for(scope: Scope) -> Redis:
@@ -77,7 +81,7 @@ class RateLimitMiddleware:
                 lambda: redis_for(scope), policy, caller_identity(scope), fail_open=settings.fail_open
             )
         except RateLimitUnavailable:
-            await _send_problem(scope, send, 503, UNAVAILABLE_DETAIL, OUTAGE_RETRY_AFTER)
+            await send_problem(scope, send, 503, UNAVAILABLE_DETAIL, headers=[retry_after_header(OUTAGE_RETRY_AFTER)])
             return True
         if decision is None:
             return False
@@ -85,27 +89,6 @@ class RateLimitMiddleware:
         if decision.allowed:
             return False
         extensions = {"violated-policies": [policy.name]}
-        detail = refused_detail(policy)
-        await _send_problem(scope, send, 429, detail, decision.retry_after, rate_limit_headers(decisions), extensions)
+        headers = [*rate_limit_headers(decisions), retry_after_header(decision.retry_after)]
+        await send_problem(scope, send, 429, refused_detail(policy), headers=headers, **extensions)
         return True
-
-
-async def _send_problem(
-    scope: Scope,
-    send: Send,
-    status: int,
-    detail: str,
-    retry_after: int,
-    headers: list[tuple[bytes, bytes]] | None = None,
-    extensions: dict[str, Any] | None = None,
-) -> None:
-    # Answered outside the app, so no exception handler is involved: the same problem body, written here.
-    body = json.dumps(problem_body(status, detail, scope["path"], **(extensions or {}))).encode()
-    headers = [
-        *(headers or []),
-        (b"retry-after", str(retry_after).encode()),
-        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

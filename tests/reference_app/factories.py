@@ -12,8 +12,10 @@ from typing import Any, ClassVar
 import factory
 
 from pytest_svc import Builder, SQLAlchemyFactory
-from reference_app.models import Document, Tag, User
-from reference_app.schemas import DocumentCreate, UserCreate
+from reference_app.documents.models import Document, Tag
+from reference_app.documents.schemas import DocumentCreate
+from reference_app.users.models import User
+from reference_app.users.schemas import UserCreate
 
 TENANT = "test-tenant"  # the tenant of the plugin's current_user and admin_user
 

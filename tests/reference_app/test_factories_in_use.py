@@ -17,8 +17,9 @@ from pytest_svc import (
     assert_timestamps_updated,
     register,
 )
-from reference_app.auth import current_principal
-from reference_app.models import Document, User
+from reference_app.db import acting_as
+from reference_app.documents.models import Document
+from reference_app.users.models import User
 from tests.reference_app.factories import DocumentBuilder, DocumentFactory, TagFactory, UserBuilder, UserFactory
 
 register(DocumentFactory)
@@ -45,11 +46,8 @@ async def test_registered_fixtures_give_persisted_rows(document: Document, user:
 async def test_rows_made_under_a_principal_are_audited(
     document_factory: type[DocumentFactory], admin_user: Any, db_session: AsyncSession, auth_client: httpx.AsyncClient
 ) -> None:
-    token = current_principal.set(admin_user)
-    try:
+    with acting_as(admin_user.email):  # what get_current_user does for a request
         document = await document_factory.create_async()
-    finally:
-        current_principal.reset(token)
     assert_audit_trail(document, created_by=admin_user.email, updated_by=admin_user.email)
     before = document.updated_at
     response = await auth_client.patch(f"/documents/{document.id}", json={"title": "Edited"})

@@ -1,0 +1,1 @@
+"""The documents feature: tenant-scoped, audited, soft-deleted documents (``router``, ``models``, ``schemas``)."""

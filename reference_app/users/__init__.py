@@ -1,0 +1,1 @@
+"""The users feature: the callers' profiles and preferences, and user administration for admins."""
