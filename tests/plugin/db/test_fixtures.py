@@ -120,21 +120,22 @@ def test_failing_test_does_not_leak_into_the_next(sample_project: pytest.Pyteste
     sample_project.runpytest().assert_outcomes(passed=1, failed=1)
 
 
+SEED_CONFTEST = """
+from sqlalchemy.orm import Session
+from sampleapp import Item
+
+calls = []
+
+def pytest_svc_seed_db(config, connection):
+    calls.append(1)
+    with Session(bind=connection) as session:
+        session.add(Item(name="seeded"))
+        session.flush()
+"""
+
+
 def test_seed_hook_runs_once_and_tests_roll_back_to_it(sample_project: pytest.Pytester) -> None:
-    sample_project.makeconftest(
-        """
-        from sqlalchemy.orm import Session
-        from sampleapp import Item
-
-        calls = []
-
-        def pytest_svc_seed_db(config, connection):
-            calls.append(1)
-            with Session(bind=connection) as session:
-                session.add(Item(name="seeded"))
-                session.flush()
-        """
-    )
+    sample_project.makeconftest(SEED_CONFTEST)
     sample_project.makepyfile(
         """
         import pytest
@@ -239,19 +240,6 @@ async def test_seeded_once(db_session):
     names = (await db_session.scalars(select(Item.name))).all()
     assert names == ["seeded"]
     assert conftest.calls == {calls}
-"""
-
-SEED_CONFTEST = """
-from sqlalchemy.orm import Session
-from sampleapp import Item
-
-calls = []
-
-def pytest_svc_seed_db(config, connection):
-    calls.append(1)
-    with Session(bind=connection) as session:
-        session.add(Item(name="seeded"))
-        session.flush()
 """
 
 
