@@ -64,6 +64,16 @@ def pytest_svc_auth_headers(config: pytest.Config, user: Any, token: str) -> Map
 
 
 @pytest.hookspec
+def pytest_svc_before_schema(config: pytest.Config, connection: Connection) -> None:
+    """Prepare a new test database before its schema is built: extensions, enum types, custom DDL.
+
+    ``connection`` is a synchronous SQLAlchemy ``Connection`` inside the transaction that then builds the schema
+    (``create_all`` or the migrations) and seeds it; it is committed with them. Called once per new test
+    database, before named schemas are created; skipped, like seeding, when ``--svc-reuse-db`` reuses one.
+    """
+
+
+@pytest.hookspec
 def pytest_svc_seed_db(config: pytest.Config, connection: Connection) -> None:
     """Insert data every test should see, right after the schema is built (once per test database).
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     import pytest
 
-SettingKind = Literal["object", "url", "flag"]
+SettingKind = Literal["object", "url", "path", "text", "flag"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +87,28 @@ SETTINGS: tuple[Setting, ...] = (
         "Redis URL; default fakeredis. A real server gets one database index per xdist worker",
         "redis://127.0.0.1:6379/0",
     ),
+    Setting(
+        "db_bind",
+        "object",
+        "what the app makes its sessions from: its async_sessionmaker or AsyncEngine, rebound to the test's "
+        "transaction per test; or where its lifespan keeps one (app.state.NAME, app.NAME)",
+        "myservice.db:async_session",
+    ),
+    Setting(
+        "redis_client",
+        "object",
+        "where the app keeps its Redis client: a module attribute, or app.state.NAME / app.NAME; set to mock_redis "
+        "per test",
+        "app.state.redis",
+    ),
+    Setting(
+        "alembic_ini",
+        "path",
+        "build the test database with `alembic upgrade head` from this alembic.ini instead of create_all",
+        "alembic.ini",
+    ),
+    Setting("lifespan", "text", "run the app's lifespan per test (per-test, the default) or not at all (off)", "off"),
+    Setting("base_url", "text", "the base URL (host and path prefix) of the app's test clients", "http://test"),
     Setting("reuse_db", "flag", "keep the test database at the end of the run and reuse it next time", "true"),
     Setting(
         "redis_allow_flush",
