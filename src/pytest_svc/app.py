@@ -11,9 +11,12 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager, LifespanNotSupported
 
-from pytest_svc.config import missing_setting, svc_config
+from pytest_svc.config import SvcConfig, missing_setting, svc_config
+from pytest_svc.db.rebinding import rebound, resolve_bind
+from pytest_svc.db.sessions import TestTransaction
 from pytest_svc.loop_policy import async_fixture
 from pytest_svc.protocols import MakeClient
+from pytest_svc.settings import SettingError
 from pytest_svc.tokens import TokenRegistry
 from pytest_svc.wiring import (
     Overrides,
@@ -66,8 +69,42 @@ def _svc_dependency_overrides(
     return overrides
 
 
+@dataclasses.dataclass(frozen=True)
+class _AppResources:
+    transaction: TestTransaction | None  # for an svc_db_bind place
+    redis: Any | None  # for an svc_redis_client place
+
+
+@pytest.fixture
+def _svc_app_resources(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> _AppResources:
+    # Sync for the same reason as _svc_dependency_overrides. Setting them up rebinds the module-level places.
+    config = svc_config(pytestconfig)
+    transaction = None
+    if config.db_bind is not None:
+        request.getfixturevalue("db_sessionmaker")  # names itself when svc_metadata is missing
+        transaction = request.getfixturevalue("_svc_transaction")
+    redis = request.getfixturevalue("mock_redis") if config.redis_client is not None else None
+    return _AppResources(transaction, redis)
+
+
+def _rebind_app_places(places: contextlib.ExitStack, app: Any, config: SvcConfig, resources: _AppResources) -> None:
+    """Point the places on the app (``app.state.NAME``) at the test's resources, now that the lifespan made them."""
+    try:
+        if config.db_bind is not None and config.db_bind.on_app and resources.transaction is not None:
+            places.enter_context(rebound(resolve_bind(config.db_bind, app), resources.transaction.connection))
+        if config.redis_client is not None and config.redis_client.on_app:
+            places.enter_context(config.redis_client.replaced(resources.redis, app))
+    except SettingError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
 @async_fixture
-async def _svc_running_app(_svc_app_instance: Any, _svc_dependency_overrides: Overrides) -> AsyncIterator[_RunningApp]:
+async def _svc_running_app(
+    pytestconfig: pytest.Config,
+    _svc_app_instance: Any,
+    _svc_dependency_overrides: Overrides,
+    _svc_app_resources: _AppResources,
+) -> AsyncIterator[_RunningApp]:
     app = _svc_app_instance
     try:
         saved = install_overrides(app, _svc_dependency_overrides)
@@ -75,11 +112,15 @@ async def _svc_running_app(_svc_app_instance: Any, _svc_dependency_overrides: Ov
         pytest.fail(str(exc), pytrace=False)
     try:
         async with contextlib.AsyncExitStack() as stack:
+            # Entered before the lifespan, so the places are restored only after its shutdown has run (what the
+            # shutdown writes still goes to the test's transaction and Redis).
+            places = stack.enter_context(contextlib.ExitStack())
             try:
                 manager = await stack.enter_async_context(LifespanManager(app))
                 asgi = manager.app
             except LifespanNotSupported:
                 asgi = app
+            _rebind_app_places(places, app, svc_config(pytestconfig), _svc_app_resources)
             yield _RunningApp(app, asgi)
     finally:
         if _svc_dependency_overrides:
@@ -90,9 +131,12 @@ async def _svc_running_app(_svc_app_instance: Any, _svc_dependency_overrides: Ov
 def app(_svc_running_app: _RunningApp) -> Any:
     """The app from ``svc_app`` (or ``pytest_svc_app``), with this test's dependency overrides and lifespan.
 
-    Its ``svc_db_dependency`` yields sessions in the test's transaction, ``svc_redis_dependency`` returns
-    ``mock_redis`` and ``svc_user_dependency`` returns the user whose token the request carries (401 without
-    one); ``pytest_svc_dependency_overrides`` adds more. The lifespan runs once per test, and the overrides are
+    What the app makes its sessions from (``svc_db_bind``) is rebound to the test's transaction, so its own
+    session dependency runs as written, commit included; where it keeps its Redis client (``svc_redis_client``)
+    holds ``mock_redis``. Or, replacing dependencies: ``svc_db_dependency`` yields sessions in the test's
+    transaction (committed when the request succeeds), ``svc_redis_dependency`` returns ``mock_redis``.
+    ``svc_user_dependency`` returns the user whose token the request carries (401 without one);
+    ``pytest_svc_dependency_overrides`` adds more. The lifespan runs once per test, and the overrides are
     removed after it. A factory ("module:create_app") is called once per session.
     """
     return _svc_running_app.app

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import MetaData
 
 from pytest_svc.db.target import DatabaseTarget
+from pytest_svc.places import Place
 from pytest_svc.redis.target import RedisTarget
 from pytest_svc.settings import (
     RawSettings,
@@ -31,6 +32,10 @@ SVC_CONFIG_KEY = pytest.StashKey["SvcConfig"]()
 NOT_METADATA = "is {spec!r}, {kind}; it must be a MetaData or a declarative base."
 NOT_AN_APP = "is {spec!r}, {kind}, not an ASGI app or factory."
 MISSING_SETTING = "is not set, and the {fixture} fixture needs it."
+BIND_AND_DEPENDENCY = (
+    "is set together with svc_db_bind. svc_db_bind rebinds the app's own sessions (its dependency then runs as "
+    "written); svc_db_dependency replaces the dependency instead. Keep one: unset svc_db_dependency."
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +78,8 @@ class SvcConfig:
     db_dependency: Callable[..., Any] | None
     redis_dependency: Callable[..., Any] | None
     user_dependency: Callable[..., Any] | None
+    db_bind: Place | None = None
+    redis_client: Place | None = None
 
     @property
     def reuse_db(self) -> bool:
@@ -96,6 +103,9 @@ class SvcConfig:
                 setting_problem("app", NOT_AN_APP.format(spec=app[0], kind=a_or_an(type(app[1]).__name__)))
             )
         metadata = imported("metadata")
+        places = {name: Place.parse(name, spec) for name in ("db_bind", "redis_client") if (spec := raw.get(name))}
+        if "db_bind" in places and raw.get("db_dependency"):
+            raise SettingError(setting_problem("db_dependency", BIND_AND_DEPENDENCY, show_example=False))
         return cls(
             raw=raw,
             worker=worker,
@@ -108,6 +118,8 @@ class SvcConfig:
             db_dependency=dependency("db_dependency"),
             redis_dependency=dependency("redis_dependency"),
             user_dependency=dependency("user_dependency"),
+            db_bind=places.get("db_bind"),
+            redis_client=places.get("redis_client"),
         )
 
     def header(self) -> str:

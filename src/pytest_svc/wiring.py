@@ -8,12 +8,12 @@ module: nothing here imports pytest, so it runs in the server process as it is.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException, Request
 
+from pytest_svc.places import is_factory
 from pytest_svc.settings import a_or_an
 
 if TYPE_CHECKING:
@@ -36,14 +36,6 @@ class WiringError(Exception):
     """The app cannot be wired to the test's resources; the message names the setting and the fix."""
 
 
-def is_app_factory(target: Any) -> bool:
-    """Whether ``svc_app`` names a factory to call (a function callable without arguments) rather than an app."""
-    if not (inspect.isfunction(target) or inspect.ismethod(target)):
-        return False
-    parameters = inspect.signature(target).parameters.values()
-    return not any(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)
-
-
 def check_app(app: Any) -> Any:
     """``app`` itself, once it is known to be callable (an ASGI app); else :class:`WiringError`."""
     if not callable(app):
@@ -53,15 +45,25 @@ def check_app(app: Any) -> Any:
 
 def resolve_app(target: Any) -> Any:
     """The app ``svc_app`` names: the object itself, or what its factory returns (called once)."""
-    return check_app(target() if is_app_factory(target) else target)
+    return check_app(target() if is_factory(target) else target)
 
 
 def db_session_override(maker: async_sessionmaker[AsyncSession]) -> Callable[[], AsyncIterator[AsyncSession]]:
-    """The replacement for the app's ``svc_db_dependency``: one session from ``maker`` per request."""
+    """The replacement for the app's ``svc_db_dependency``: one session from ``maker`` per request.
+
+    As FastAPI's and SQLAlchemy's documented dependency does: commit when the request succeeds, roll back when
+    it raises. In the test's transaction the commit releases a savepoint, so the next request sees the writes.
+    """
 
     async def test_db_session() -> AsyncIterator[AsyncSession]:
         async with maker() as session:
-            yield session
+            try:
+                yield session
+            except Exception:
+                await session.rollback()
+                raise
+            else:
+                await session.commit()
 
     return test_db_session
 

@@ -191,3 +191,28 @@ def test_make_client_can_return_the_500_instead_of_raising(sample_project: pytes
         """
     )
     sample_project.runpytest().assert_outcomes(passed=2)
+
+
+def test_the_db_dependency_replacement_commits_when_the_request_succeeds(pytester: pytest.Pytester) -> None:
+    # svc_db_dependency replaces the app's dependency; like FastAPI's documented one, it commits after a request
+    # that succeeded (the duplicate then fails) and rolls back one that raised (nothing of it is left).
+    pytester.copy_example("rebinding/service.py")
+    pytester.makeini(
+        "[pytest]\npythonpath = .\nsvc_app = service:module_maker_app\nsvc_metadata = service:Base\n"
+        "svc_db_dependency = service:db_from_module_maker\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+        from sqlalchemy import func, select
+        from service import Item
+
+        @pytest.mark.asyncio
+        async def test_commit_and_rollback(client, db_session):
+            assert (await client.post("/items/ann")).status_code == 201
+            assert (await client.post("/items/ann")).status_code == 409
+            assert (await client.post("/fail/bob")).status_code == 500
+            assert (await db_session.scalars(select(Item.name))).all() == ["ann"]
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)

@@ -13,7 +13,7 @@ from pytest_svc.wiring import (
     WiringError,
     dependency_overrides,
     install_overrides,
-    is_app_factory,
+    is_factory,
     resolve_app,
     restore_overrides,
 )
@@ -35,9 +35,9 @@ def make_app(debug: bool = False) -> FastAPI:
 def test_a_function_callable_without_arguments_is_a_factory() -> None:
     async def asgi(scope: Any, receive: Any, send: Any) -> None: ...
 
-    assert is_app_factory(make_app)
-    assert not is_app_factory(asgi)
-    assert not is_app_factory(FastAPI())
+    assert is_factory(make_app)
+    assert not is_factory(asgi)
+    assert not is_factory(FastAPI())
     assert isinstance(resolve_app(make_app), FastAPI)
 
 

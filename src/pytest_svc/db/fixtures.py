@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from pytest_svc.config import missing_setting, svc_config
 from pytest_svc.db.connections import ConnectionPerLoop, ConnectionSource, SharedConnection
 from pytest_svc.db.lifecycle import DatabaseError, drop_test_database, prepare_test_database, run_blocking
+from pytest_svc.db.rebinding import rebound, resolve_bind
 from pytest_svc.db.sessions import TestTransaction, registered
 from pytest_svc.loop_policy import async_fixture
+from pytest_svc.settings import SettingError
 from pytest_svc.wiring import seed_with_hooks
 
 
@@ -65,8 +68,20 @@ def db_engine(request: pytest.FixtureRequest) -> AsyncEngine:
     return database.engine
 
 
+def _app_bind_rebinding(config: pytest.Config, connection: AsyncConnection) -> contextlib.AbstractContextManager[None]:
+    # svc_db_bind as a module attribute: the app's sessions join this test's transaction for every test that has
+    # one, app or not (the app's services called directly too). An app.state place waits for the app's lifespan.
+    place = svc_config(config).db_bind
+    if place is None or place.on_app:
+        return contextlib.nullcontext()
+    try:
+        return rebound(resolve_bind(place), connection)
+    except SettingError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
 @async_fixture
-async def _svc_transaction(_svc_database: _TestDatabase) -> AsyncIterator[TestTransaction]:
+async def _svc_transaction(pytestconfig: pytest.Config, _svc_database: _TestDatabase) -> AsyncIterator[TestTransaction]:
     # The one async fixture behind db_sessionmaker and db_session: each async fixture costs a trip through the
     # runner, and the per-test budget is about a millisecond.
     connections = _svc_database.connections
@@ -74,7 +89,10 @@ async def _svc_transaction(_svc_database: _TestDatabase) -> AsyncIterator[TestTr
     outer = await connection.begin()
     maker = async_sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     try:
-        with registered(TestTransaction(connection, maker)) as transaction:
+        with (
+            registered(TestTransaction(connection, maker)) as transaction,
+            _app_bind_rebinding(pytestconfig, connection),
+        ):
             try:
                 yield transaction
             finally:

@@ -42,8 +42,13 @@ class TestTransaction:
     sessions: list[AsyncSession] = dataclasses.field(default_factory=list)
 
     def open_session(self) -> AsyncSession:
-        """A session in the test's transaction, recorded here: the ``db_session`` helpers find."""
-        session = self.maker()
+        """A session in the test's transaction, recorded here: the ``db_session`` helpers find.
+
+        Its queries refresh the objects they return (``populate_existing``): the app commits through sessions of
+        its own, and a re-query in the test must show what the app wrote, not the identity map's older copy.
+        Attributes stay loaded, so objects the test holds never need a lazy load (no ``MissingGreenlet``).
+        """
+        session = self.maker(execution_options={"populate_existing": True})
         self.sessions.append(session)
         return session
 

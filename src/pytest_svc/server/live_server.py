@@ -30,7 +30,8 @@ HOOK_ONLY_APP = "\n  The server process imports svc_app itself; an app given onl
 class LiveServer:
     """A running ``live_server``: ``url`` (``http://127.0.0.1:<port>``), and the database and Redis it uses.
 
-    ``db_url`` and ``redis_url`` are None when the app has no ``svc_db_dependency`` / ``svc_redis_dependency``.
+    ``db_url`` and ``redis_url`` are None when the plugin wires neither the app's database (``svc_db_bind``,
+    ``svc_db_dependency``) nor its Redis (``svc_redis_client``, ``svc_redis_dependency``).
     ``log_path`` holds what the server printed. ``str(live_server)`` is the URL.
     """
 
@@ -48,7 +49,7 @@ class LiveServer:
 def _live_database(
     stack: contextlib.ExitStack, pytestconfig: pytest.Config, config: SvcConfig, directory: Path
 ) -> str | None:
-    if config.db_dependency is None:
+    if config.db_dependency is None and config.db_bind is None:
         return None
     if config.metadata is None:
         pytest.fail(missing_setting("metadata", "live_server"), pytrace=False)
@@ -66,7 +67,7 @@ def _live_database(
 
 
 def _live_redis(stack: contextlib.ExitStack, config: SvcConfig) -> str | None:
-    if config.redis_dependency is None:
+    if config.redis_dependency is None and config.redis_client is None:
         return None
     if config.redis.is_fake:
         return stack.enter_context(FakeRedisServer()).url
@@ -108,6 +109,8 @@ def live_server(
             app=app_spec,
             token_key=_svc_token_signer.key,
             db_dependency=config.raw.get("db_dependency"),
+            db_bind=config.raw.get("db_bind"),
+            redis_client=config.raw.get("redis_client"),
             db_url=db_url,
             redis_dependency=config.raw.get("redis_dependency"),
             redis_url=redis_url,

@@ -116,3 +116,57 @@ def test_xdist_workers_get_their_own_database_index(sample_project: pytest.Pytes
         """
     )
     sample_project.runpytest_subprocess("-n", "2", "-p", "xdist").assert_outcomes(passed=6)
+
+
+REDIS_PLACE_INI = """
+[pytest]
+pythonpath = .
+svc_app = service:{app}
+svc_metadata = service:Base
+svc_db_bind = service:SessionLocal
+svc_redis_client = {place}
+asyncio_mode = strict
+asyncio_default_fixture_loop_scope = function
+filterwarnings = error
+"""
+
+HITS = """
+import pytest
+import service
+
+@pytest.mark.asyncio
+async def test_the_app_counts_in_mock_redis(client, mock_redis):
+    assert (await client.post("/hits")).json() == {"hits": 1}
+    assert (await client.post("/hits")).json() == {"hits": 2}
+    assert int(await mock_redis.get("hits")) == 2
+
+@pytest.mark.asyncio
+async def test_the_next_test_starts_empty(client, mock_redis):
+    assert (await client.post("/hits")).json() == {"hits": 1}
+
+def test_the_apps_own_client_is_back_after_the_test():
+    assert service.redis.connection_pool.connection_kwargs["port"] == 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("app", "place"),
+    [("module_maker_app", "service:redis"), ("state_maker_app", "app.state.redis")],
+    ids=["module-attribute", "lifespan-client-on-state"],
+)
+def test_the_apps_redis_client_is_mock_redis_wherever_it_keeps_it(
+    pytester: pytest.Pytester, app: str, place: str
+) -> None:
+    # The app's own client points at a server that does not exist: a request that reached it would fail.
+    pytester.copy_example("rebinding/service.py")
+    pytester.makeini(REDIS_PLACE_INI.format(app=app, place=place))
+    pytester.makepyfile(HITS)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)
+
+
+def test_a_getter_named_as_the_client_is_refused_with_the_fix(pytester: pytest.Pytester) -> None:
+    pytester.copy_example("rebinding/service.py")
+    pytester.makeini(REDIS_PLACE_INI.format(app="module_maker_app", place="service:module_redis"))
+    run_setup_error(
+        pytester, "mock_redis", "*svc_redis_client is 'service:module_redis', a function; name the attribute*"
+    )

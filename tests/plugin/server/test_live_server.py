@@ -178,3 +178,35 @@ def test_each_xdist_worker_has_its_own_server_database_and_redis(sample_project:
         assert seen[1]["db"].endswith("_gw1_live")
     if os.environ.get("SVC_REDIS_URL"):  # the tests use /8 and /9, the live servers the two after them
         assert [entry["redis"].rsplit("/", 1)[1] for entry in seen] == ["10", "11"]
+
+
+def test_the_places_the_lifespan_keeps_resources_in_are_the_servers_own(pytester: pytest.Pytester) -> None:
+    # The service's lifespan makes an engine, sessionmaker and Redis client pointing at servers that do not
+    # exist; in the server process they are rebound to the server's own database and Redis once it has started.
+    pytester.copy_example("rebinding/service.py")
+    pytester.makeini(
+        "[pytest]\npythonpath = .\nsvc_app = service:state_maker_app\nsvc_metadata = service:Base\n"
+        "svc_db_bind = app.state.sessionmaker\nsvc_redis_client = app.state.redis\n"
+        "asyncio_default_fixture_loop_scope = function\n"
+    )
+    pytester.makepyfile(
+        """
+        import httpx
+        import pytest
+        import redis.asyncio
+
+        @pytest.mark.asyncio
+        async def test_over_a_socket(live_server):
+            async with httpx.AsyncClient(base_url=live_server.url) as client:
+                assert (await client.post("/items/ann")).status_code == 201
+                assert (await client.post("/items/ann")).status_code == 409
+                assert (await client.get("/items/ann")).json()["name"] == "ann"
+                assert (await client.post("/hits")).json() == {"hits": 1}
+            server_redis = redis.asyncio.Redis.from_url(live_server.redis_url)
+            try:
+                assert await server_redis.get("hits") == b"1"
+            finally:
+                await server_redis.aclose()
+        """
+    )
+    pytester.runpytest_subprocess(timeout=120).assert_outcomes(passed=1)
