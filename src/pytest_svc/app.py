@@ -5,27 +5,26 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager, LifespanNotSupported
 
-from pytest_svc.config import missing_setting, svc_config
+from pytest_svc.config import DEFAULT_BASE_URL, missing_setting, svc_config
 from pytest_svc.loop_policy import async_fixture
-from pytest_svc.protocols import MakeClient
-from pytest_svc.tokens import TokenRegistry
-from pytest_svc.wiring import (
-    Overrides,
-    WiringError,
-    check_app,
-    dependency_overrides,
-    install_overrides,
-    resolve_app,
-    restore_overrides,
-)
 
-BASE_URL = "http://test"
+# httpx, asgi_lifespan and the wiring (FastAPI) are imported by the fixtures that use them, on first use.
+if TYPE_CHECKING:
+    import httpx
+
+    from pytest_svc.protocols import MakeClient
+    from pytest_svc.tokens import TokenRegistry
+    from pytest_svc.wiring import Overrides
+
+BASE_URL = DEFAULT_BASE_URL  # the clients' base URL unless svc_base_url says otherwise
+OWN_TRANSPORT_MESSAGE = (
+    "pytest-svc: make_client() makes the transport to the app itself; pass raise_app_exceptions= to it, or "
+    "build httpx.AsyncClient(transport=...) yourself for another transport."
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,10 +35,15 @@ class _RunningApp:
 
 @pytest.fixture(scope="session")
 def _svc_app_instance(pytestconfig: pytest.Config) -> Any:
+    from pytest_svc.wiring import WiringError, check_app, resolve_app
+
     app = pytestconfig.hook.pytest_svc_app(config=pytestconfig)
-    target = svc_config(pytestconfig).app_target
-    if app is None and target is None:
-        pytest.fail(missing_setting("app", "app"), pytrace=False)
+    if app is not None:
+        target = None
+    else:  # svc_app is imported here, by the first test that needs the app
+        target = svc_config(pytestconfig).app_target
+        if target is None:
+            pytest.fail(missing_setting("app", "app"), pytrace=False)
     try:
         return check_app(app) if app is not None else resolve_app(target)
     except WiringError as exc:
@@ -52,6 +56,8 @@ def _svc_dependency_overrides(
 ) -> Overrides:
     # A sync fixture on purpose: it pulls db and Redis fixtures only when the app has those dependencies, and
     # request.getfixturevalue() cannot start an async fixture from inside a running one.
+    from pytest_svc.wiring import dependency_overrides
+
     config = svc_config(pytestconfig)
     overrides = dependency_overrides(
         db_dependency=config.db_dependency,
@@ -67,7 +73,13 @@ def _svc_dependency_overrides(
 
 
 @async_fixture
-async def _svc_running_app(_svc_app_instance: Any, _svc_dependency_overrides: Overrides) -> AsyncIterator[_RunningApp]:
+async def _svc_running_app(
+    request: pytest.FixtureRequest, _svc_app_instance: Any, _svc_dependency_overrides: Overrides
+) -> AsyncIterator[_RunningApp]:
+    from asgi_lifespan import LifespanManager, LifespanNotSupported
+
+    from pytest_svc.wiring import WiringError, install_overrides, restore_overrides
+
     app = _svc_app_instance
     try:
         saved = install_overrides(app, _svc_dependency_overrides)
@@ -75,11 +87,10 @@ async def _svc_running_app(_svc_app_instance: Any, _svc_dependency_overrides: Ov
         pytest.fail(str(exc), pytrace=False)
     try:
         async with contextlib.AsyncExitStack() as stack:
-            try:
-                manager = await stack.enter_async_context(LifespanManager(app))
-                asgi = manager.app
-            except LifespanNotSupported:
-                asgi = app
+            asgi = app
+            if svc_config(request.config).lifespan == "per-test":
+                with contextlib.suppress(LifespanNotSupported):
+                    asgi = (await stack.enter_async_context(LifespanManager(app))).app
             yield _RunningApp(app, asgi)
     finally:
         if _svc_dependency_overrides:
@@ -92,8 +103,9 @@ def app(_svc_running_app: _RunningApp) -> Any:
 
     Its ``svc_db_dependency`` yields sessions in the test's transaction, ``svc_redis_dependency`` returns
     ``mock_redis`` and ``svc_user_dependency`` returns the user whose token the request carries (401 without
-    one); ``pytest_svc_dependency_overrides`` adds more. The lifespan runs once per test, and the overrides are
-    removed after it. A factory ("module:create_app") is called once per session.
+    one); ``pytest_svc_dependency_overrides`` adds more. The lifespan runs once per test (never with
+    ``svc_lifespan = off``), and the overrides are removed after it. ``svc_app`` is imported when the first test
+    asks for the app; a factory ("module:create_app") is called once per session.
     """
     return _svc_running_app.app
 
@@ -105,18 +117,25 @@ async def make_client(
     """Make an ``httpx.AsyncClient`` for the app, optionally authenticated: ``make_client(user)``.
 
     ``raise_app_exceptions=False`` returns the app's 500 response instead of raising its exception in the test
-    (to check what an error shows the caller). Other keyword arguments go to ``httpx.AsyncClient``
-    (``headers=``, ``follow_redirects=``...). Clients talk to the app in-process through ``ASGITransport`` at
-    ``http://test`` and are closed after the test.
+    (to check what an error shows the caller). Any other ``httpx.AsyncClient`` keyword goes to the client:
+    ``base_url=`` (instead of ``svc_base_url``, default ``http://test``), ``headers=`` (merged over the user's
+    ``Authorization``), ``cookies=``, ``follow_redirects=``... except ``transport=``: the client talks to the app
+    in-process through ``ASGITransport``, which this fixture makes. Clients are closed after the test.
     """
+    import httpx
+
+    base_url = svc_config(pytestconfig).base_url
     clients: list[httpx.AsyncClient] = []
 
     def _make_client(user: Any = None, *, raise_app_exceptions: bool = True, **kwargs: Any) -> httpx.AsyncClient:
+        if "transport" in kwargs:
+            raise TypeError(OWN_TRANSPORT_MESSAGE)
         headers = dict(kwargs.pop("headers", None) or {})
         if user is not None:
             headers = {**_svc_tokens.auth_headers(pytestconfig, user), **headers}
+        kwargs.setdefault("base_url", base_url)
         transport = httpx.ASGITransport(app=_svc_running_app.asgi, raise_app_exceptions=raise_app_exceptions)
-        client = httpx.AsyncClient(transport=transport, base_url=BASE_URL, headers=headers, **kwargs)
+        client = httpx.AsyncClient(transport=transport, headers=headers, **kwargs)
         clients.append(client)
         return client
 
@@ -127,7 +146,7 @@ async def make_client(
 
 @pytest.fixture
 def client(make_client: MakeClient) -> httpx.AsyncClient:
-    """An unauthenticated ``httpx.AsyncClient`` for ``app`` (``ASGITransport``, base URL ``http://test``)."""
+    """An unauthenticated ``httpx.AsyncClient`` for ``app`` (``ASGITransport``, base URL ``svc_base_url``)."""
     return make_client()
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import pytest
-import redis.asyncio
 
 from pytest_svc.config import svc_config
 from pytest_svc.loop_policy import async_fixture
 from pytest_svc.redis.target import RedisRefused, RedisTarget
+
+if TYPE_CHECKING:
+    import redis.asyncio
 
 
 @pytest.fixture(scope="session")
