@@ -99,11 +99,7 @@ def assert_usage_error(result: pytest.RunResult, key: str, problem: str) -> None
 SESSION_START_ERRORS = [
     pytest.param("svc_app", "wrong_values.number", "ini", "is *; it must be *module:attribute*", id="app-no-colon"),
     pytest.param(
-        "svc_metadata",
-        "no_such_package.models:Base",
-        "cli",
-        "*importing 'no_such_package.models' failed: ModuleNotFoundError: No module named 'no_such_package'",
-        id="metadata-package-missing",
+        "svc_metadata", "nopkg.models:Base", "cli", "*ModuleNotFoundError: No module named 'nopkg'", id="no-package"
     ),
     pytest.param("svc_db_url", "not a url", "ini", "is 'not a url', which is not a database URL.", id="db-unparsable"),
     pytest.param(
