@@ -5,30 +5,29 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager, LifespanNotSupported
 
-from pytest_svc.config import SvcConfig, missing_setting, svc_config
-from pytest_svc.db.rebinding import rebound, resolve_bind
-from pytest_svc.db.sessions import TestTransaction
+from pytest_svc.config import DEFAULT_BASE_URL, missing_setting, svc_config
 from pytest_svc.loop_policy import async_fixture
-from pytest_svc.protocols import MakeClient
 from pytest_svc.settings import SettingError
-from pytest_svc.tokens import TokenRegistry
-from pytest_svc.wiring import (
-    Overrides,
-    WiringError,
-    check_app,
-    dependency_overrides,
-    install_overrides,
-    resolve_app,
-    restore_overrides,
-)
 
-BASE_URL = "http://test"
+# httpx, asgi_lifespan and the wiring (FastAPI) are imported by the fixtures that use them, on first use.
+if TYPE_CHECKING:
+    import httpx
+
+    from pytest_svc.config import SvcConfig
+    from pytest_svc.db.sessions import TestTransaction
+    from pytest_svc.protocols import MakeClient
+    from pytest_svc.tokens import TokenRegistry
+    from pytest_svc.wiring import Overrides
+
+BASE_URL = DEFAULT_BASE_URL  # the clients' base URL unless svc_base_url says otherwise
+OWN_TRANSPORT_MESSAGE = (
+    "pytest-svc: make_client() makes the transport to the app itself; pass raise_app_exceptions= to it, or "
+    "build httpx.AsyncClient(transport=...) yourself for another transport."
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,10 +38,15 @@ class _RunningApp:
 
 @pytest.fixture(scope="session")
 def _svc_app_instance(pytestconfig: pytest.Config) -> Any:
+    from pytest_svc.wiring import WiringError, check_app, resolve_app
+
     app = pytestconfig.hook.pytest_svc_app(config=pytestconfig)
-    target = svc_config(pytestconfig).app_target
-    if app is None and target is None:
-        pytest.fail(missing_setting("app", "app"), pytrace=False)
+    if app is not None:
+        target = None
+    else:  # svc_app is imported here, by the first test that needs the app
+        target = svc_config(pytestconfig).app_target
+        if target is None:
+            pytest.fail(missing_setting("app", "app"), pytrace=False)
     try:
         return check_app(app) if app is not None else resolve_app(target)
     except WiringError as exc:
@@ -55,6 +59,8 @@ def _svc_dependency_overrides(
 ) -> Overrides:
     # A sync fixture on purpose: it pulls db and Redis fixtures only when the app has those dependencies, and
     # request.getfixturevalue() cannot start an async fixture from inside a running one.
+    from pytest_svc.wiring import dependency_overrides
+
     config = svc_config(pytestconfig)
     overrides = dependency_overrides(
         db_dependency=config.db_dependency,
@@ -89,6 +95,8 @@ def _svc_app_resources(request: pytest.FixtureRequest, pytestconfig: pytest.Conf
 
 def _rebind_app_places(places: contextlib.ExitStack, app: Any, config: SvcConfig, resources: _AppResources) -> None:
     """Point the places on the app (``app.state.NAME``) at the test's resources, now that the lifespan made them."""
+    from pytest_svc.db.rebinding import rebound, resolve_bind
+
     try:
         if config.db_bind is not None and config.db_bind.on_app and resources.transaction is not None:
             places.enter_context(rebound(resolve_bind(config.db_bind, app), resources.transaction.connection))
@@ -100,11 +108,15 @@ def _rebind_app_places(places: contextlib.ExitStack, app: Any, config: SvcConfig
 
 @async_fixture
 async def _svc_running_app(
-    pytestconfig: pytest.Config,
+    request: pytest.FixtureRequest,
     _svc_app_instance: Any,
     _svc_dependency_overrides: Overrides,
     _svc_app_resources: _AppResources,
 ) -> AsyncIterator[_RunningApp]:
+    from asgi_lifespan import LifespanManager, LifespanNotSupported
+
+    from pytest_svc.wiring import WiringError, install_overrides, restore_overrides
+
     app = _svc_app_instance
     try:
         saved = install_overrides(app, _svc_dependency_overrides)
@@ -115,12 +127,12 @@ async def _svc_running_app(
             # Entered before the lifespan, so the places are restored only after its shutdown has run (what the
             # shutdown writes still goes to the test's transaction and Redis).
             places = stack.enter_context(contextlib.ExitStack())
-            try:
-                manager = await stack.enter_async_context(LifespanManager(app))
-                asgi = manager.app
-            except LifespanNotSupported:
-                asgi = app
-            _rebind_app_places(places, app, svc_config(pytestconfig), _svc_app_resources)
+            config = svc_config(request.config)
+            asgi = app
+            if config.lifespan == "per-test":
+                with contextlib.suppress(LifespanNotSupported):
+                    asgi = (await stack.enter_async_context(LifespanManager(app))).app
+            _rebind_app_places(places, app, config, _svc_app_resources)
             yield _RunningApp(app, asgi)
     finally:
         if _svc_dependency_overrides:
@@ -136,8 +148,9 @@ def app(_svc_running_app: _RunningApp) -> Any:
     holds ``mock_redis``. Or, replacing dependencies: ``svc_db_dependency`` yields sessions in the test's
     transaction (committed when the request succeeds), ``svc_redis_dependency`` returns ``mock_redis``.
     ``svc_user_dependency`` returns the user whose token the request carries (401 without one);
-    ``pytest_svc_dependency_overrides`` adds more. The lifespan runs once per test, and the overrides are
-    removed after it. A factory ("module:create_app") is called once per session.
+    ``pytest_svc_dependency_overrides`` adds more. The lifespan runs once per test (never with
+    ``svc_lifespan = off``), and the overrides are removed after it. ``svc_app`` is imported when the first test
+    asks for the app; a factory ("module:create_app") is called once per session.
     """
     return _svc_running_app.app
 
@@ -149,18 +162,25 @@ async def make_client(
     """Make an ``httpx.AsyncClient`` for the app, optionally authenticated: ``make_client(user)``.
 
     ``raise_app_exceptions=False`` returns the app's 500 response instead of raising its exception in the test
-    (to check what an error shows the caller). Other keyword arguments go to ``httpx.AsyncClient``
-    (``headers=``, ``follow_redirects=``...). Clients talk to the app in-process through ``ASGITransport`` at
-    ``http://test`` and are closed after the test.
+    (to check what an error shows the caller). Any other ``httpx.AsyncClient`` keyword goes to the client:
+    ``base_url=`` (instead of ``svc_base_url``, default ``http://test``), ``headers=`` (merged over the user's
+    ``Authorization``), ``cookies=``, ``follow_redirects=``... except ``transport=``: the client talks to the app
+    in-process through ``ASGITransport``, which this fixture makes. Clients are closed after the test.
     """
+    import httpx
+
+    base_url = svc_config(pytestconfig).base_url
     clients: list[httpx.AsyncClient] = []
 
     def _make_client(user: Any = None, *, raise_app_exceptions: bool = True, **kwargs: Any) -> httpx.AsyncClient:
+        if "transport" in kwargs:
+            raise TypeError(OWN_TRANSPORT_MESSAGE)
         headers = dict(kwargs.pop("headers", None) or {})
         if user is not None:
             headers = {**_svc_tokens.auth_headers(pytestconfig, user), **headers}
+        kwargs.setdefault("base_url", base_url)
         transport = httpx.ASGITransport(app=_svc_running_app.asgi, raise_app_exceptions=raise_app_exceptions)
-        client = httpx.AsyncClient(transport=transport, base_url=BASE_URL, headers=headers, **kwargs)
+        client = httpx.AsyncClient(transport=transport, headers=headers, **kwargs)
         clients.append(client)
         return client
 
@@ -171,7 +191,7 @@ async def make_client(
 
 @pytest.fixture
 def client(make_client: MakeClient) -> httpx.AsyncClient:
-    """An unauthenticated ``httpx.AsyncClient`` for ``app`` (``ASGITransport``, base URL ``http://test``)."""
+    """An unauthenticated ``httpx.AsyncClient`` for ``app`` (``ASGITransport``, base URL ``svc_base_url``)."""
     return make_client()
 
 

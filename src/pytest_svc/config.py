@@ -1,33 +1,46 @@
-"""The session's resolved configuration: settings read, user objects imported, backends and xdist worker chosen.
+"""The session's resolved configuration: settings read and checked, backends and xdist worker chosen.
 
 Decided here once, for every fixture: which xdist worker this process is (its number offsets the Redis index,
-its id names the test database) and whether Redis is fake.
+its id names the test database) and whether Redis is fake. Every setting is checked when the session starts,
+so a typo stops the run at once; the objects the "module:attr" settings name (the app, the metadata, the
+dependencies) are imported only when a fixture first asks for them, so a run that uses no pytest-svc fixture
+never imports the app, and a module that fails to import fails the tests that need it, naming the setting.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import MetaData
 
-from pytest_svc.db.target import DatabaseTarget
+from pytest_svc.db.target import DEFAULT_DB_DESCRIPTION, DatabaseTarget
 from pytest_svc.places import Place
 from pytest_svc.redis.target import RedisTarget
 from pytest_svc.settings import (
     RawSettings,
     SettingError,
     a_or_an,
+    check_object_spec,
     import_object,
     require_callable,
     setting_problem,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+
 SVC_CONFIG_KEY = pytest.StashKey["SvcConfig"]()
 
+_T = TypeVar("_T")
+
+Lifespan = Literal["per-test", "off"]
+LIFESPANS: tuple[Lifespan, ...] = ("per-test", "off")
+DEFAULT_BASE_URL = "http://test"
 
 NOT_METADATA = "is {spec!r}, {kind}; it must be a MetaData or a declarative base."
 NOT_AN_APP = "is {spec!r}, {kind}, not an ASGI app or factory."
@@ -36,6 +49,11 @@ BIND_AND_DEPENDENCY = (
     "is set together with svc_db_bind. svc_db_bind rebinds the app's own sessions (its dependency then runs as "
     "written); svc_db_dependency replaces the dependency instead. Keep one: unset svc_db_dependency."
 )
+NOT_A_LIFESPAN = "is {raw!r}; it must be per-test (the default: the app's lifespan runs once per test) or off."
+NOT_A_BASE_URL = "is {raw!r}; it must be an http:// or https:// URL with a host (and an optional path prefix)."
+
+# The settings that name user objects by "module:attr": checked at start, imported on first use.
+_LAZY_OBJECTS = ("app", "metadata", "db_dependency", "redis_dependency", "user_dependency")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +75,8 @@ class Worker:
 
 
 def _as_metadata(spec: str, value: Any) -> MetaData:
+    from sqlalchemy import MetaData  # here: SQLAlchemy is paid only by a run that uses the metadata
+
     if isinstance(value, MetaData):
         return value
     metadata = getattr(value, "metadata", None)
@@ -65,66 +85,130 @@ def _as_metadata(spec: str, value: Any) -> MetaData:
     raise SettingError(setting_problem("metadata", NOT_METADATA.format(spec=spec, kind=a_or_an(type(value).__name__))))
 
 
+def _as_app(spec: str, value: Any) -> Any:
+    if not callable(value):
+        raise SettingError(setting_problem("app", NOT_AN_APP.format(spec=spec, kind=a_or_an(type(value).__name__))))
+    return value
+
+
+def _lifespan(raw: str | None) -> Lifespan:
+    for lifespan in LIFESPANS:
+        if (raw or "per-test").strip().lower() == lifespan:
+            return lifespan
+    raise SettingError(setting_problem("lifespan", NOT_A_LIFESPAN.format(raw=raw)))
+
+
+def _base_url(raw: str | None) -> str:
+    if not raw:
+        return DEFAULT_BASE_URL
+    try:
+        parts = urlsplit(raw.strip())
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise SettingError(setting_problem("base_url", NOT_A_BASE_URL.format(raw=raw)))
+    return raw.strip()
+
+
 @dataclasses.dataclass(frozen=True)
 class SvcConfig:
-    """Everything the fixtures need to know, checked once when the session starts."""
+    """Everything the fixtures need to know, checked once when the session starts.
+
+    ``app_target``, ``metadata`` and the ``*_dependency`` objects are imported on first use (each raises
+    :class:`SettingError`, naming its setting, if it is wrong); ``database`` is parsed at start when
+    ``db_url`` is set, and on first use for the default in-memory SQLite.
+    """
 
     raw: RawSettings
     worker: Worker
-    database: DatabaseTarget
     redis: RedisTarget
-    app_target: Any | None
-    metadata: MetaData | None
-    db_dependency: Callable[..., Any] | None
-    redis_dependency: Callable[..., Any] | None
-    user_dependency: Callable[..., Any] | None
-    db_bind: Place | None = None
-    redis_client: Place | None = None
+    lifespan: Lifespan = "per-test"
+    base_url: str = DEFAULT_BASE_URL
+    db_bind: Place | None = None  # where the app makes its sessions from (svc_db_bind), resolved when needed
+    redis_client: Place | None = None  # where the app keeps its Redis client (svc_redis_client)
+    _imported: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def reuse_db(self) -> bool:
         return self.raw.flag("reuse_db")
 
+    @functools.cached_property
+    def database(self) -> DatabaseTarget:
+        """The database the run tests against (SQLAlchemy is imported to parse its URL)."""
+        return DatabaseTarget.parse(self.raw.get("db_url"), self.worker.id)
+
+    @property
+    def app_target(self) -> Any | None:
+        """What ``svc_app`` names (an app or a factory), or None when unset."""
+        return self._object("app", _as_app)
+
+    @property
+    def metadata(self) -> MetaData | None:
+        """The ``MetaData`` ``svc_metadata`` names (directly or as a declarative base), or None when unset."""
+        return self._object("metadata", _as_metadata)
+
+    @property
+    def db_dependency(self) -> Callable[..., Any] | None:
+        """The app's session dependency ``svc_db_dependency`` names, or None when unset."""
+        return self._object("db_dependency", functools.partial(require_callable, "db_dependency"))
+
+    @property
+    def redis_dependency(self) -> Callable[..., Any] | None:
+        """The app's Redis dependency ``svc_redis_dependency`` names, or None when unset."""
+        return self._object("redis_dependency", functools.partial(require_callable, "redis_dependency"))
+
+    @property
+    def user_dependency(self) -> Callable[..., Any] | None:
+        """The app's authentication dependency ``svc_user_dependency`` names, or None when unset."""
+        return self._object("user_dependency", functools.partial(require_callable, "user_dependency"))
+
+    def _object(self, name: str, check: Callable[[str, Any], _T]) -> _T | None:
+        # Imported once; a failure is kept too, so every test that needs the object fails with the same message
+        # instead of running a broken module again.
+        if name not in self._imported:
+            spec = self.raw.get(name)
+            try:
+                self._imported[name] = check(spec, import_object(name, spec)) if spec else None
+            except SettingError as exc:
+                self._imported[name] = exc
+        found = self._imported[name]
+        if isinstance(found, SettingError):
+            raise SettingError(str(found))
+        return found  # type: ignore[no-any-return]
+
     @classmethod
     def load(cls, raw: RawSettings, worker: Worker) -> SvcConfig:
-        """Validate and import every given setting; raise :class:`SettingError` on the first wrong one."""
+        """Check every given setting, importing nothing of the user's; raise :class:`SettingError` on a wrong one.
 
-        def imported(name: str) -> tuple[str, Any] | None:
-            spec = raw.get(name)
-            return (spec, import_object(name, spec)) if spec else None
-
-        def dependency(name: str) -> Callable[..., Any] | None:
-            found = imported(name)
-            return require_callable(name, *found) if found else None
-
-        app = imported("app")
-        if app is not None and not callable(app[1]):
-            raise SettingError(
-                setting_problem("app", NOT_AN_APP.format(spec=app[0], kind=a_or_an(type(app[1]).__name__)))
-            )
-        metadata = imported("metadata")
+        A "module:attr" value is checked for its form, and for its top-level package being importable
+        (found on ``sys.path``, not run); the rest of it is checked when it is imported, on first use.
+        """
+        for name in _LAZY_OBJECTS:
+            if spec := raw.get(name):
+                check_object_spec(name, spec)
         places = {name: Place.parse(name, spec) for name in ("db_bind", "redis_client") if (spec := raw.get(name))}
         if "db_bind" in places and raw.get("db_dependency"):
             raise SettingError(setting_problem("db_dependency", BIND_AND_DEPENDENCY, show_example=False))
-        return cls(
+        config = cls(
             raw=raw,
             worker=worker,
-            database=DatabaseTarget.parse(raw.get("db_url"), worker.id),
             redis=RedisTarget.parse(
                 raw.get("redis_url"), worker.number, raw.flag("redis_decode_responses"), raw.flag("redis_allow_flush")
             ),
-            app_target=app[1] if app else None,
-            metadata=_as_metadata(*metadata) if metadata else None,
-            db_dependency=dependency("db_dependency"),
-            redis_dependency=dependency("redis_dependency"),
-            user_dependency=dependency("user_dependency"),
+            lifespan=_lifespan(raw.get("lifespan")),
+            base_url=_base_url(raw.get("base_url")),
             db_bind=places.get("db_bind"),
             redis_client=places.get("redis_client"),
         )
+        if raw.get("db_url"):
+            config.database  # noqa: B018 - a server URL is checked now; the default needs no check
+        return config
 
     def header(self) -> str:
         """The pytest header line naming the backends in use."""
-        return f"svc: db={self.database.describe()} redis={self.redis.describe()}"
+        database = self.database.describe() if self.raw.get("db_url") else DEFAULT_DB_DESCRIPTION
+        return f"svc: db={database} redis={self.redis.describe()}"
 
 
 def svc_config(config: pytest.Config) -> SvcConfig:

@@ -1,9 +1,14 @@
 """pytest-svc's entry point: options, ini keys, hooks, the header line, and the fixture modules.
 
-Registered through the ``pytest11`` entry point, so installing the package is all a project needs.
+Registered through the ``pytest11`` entry point, so installing the package is all a project needs. Cheap to load:
+this module and the fixture modules import pytest and the plugin's own light modules only; SQLAlchemy, FastAPI,
+httpx, Redis and the user's app are imported by the fixtures that need them, on first use.
 """
 
 from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
 
 import pytest
 
@@ -56,6 +61,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         config.stash[SVC_CONFIG_KEY] = SvcConfig.load(resolve_settings(config), Worker.of(config))
     except SettingError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    # A setting whose object is imported on first use (svc_app, svc_metadata, ...) fails the test that needed
+    # it with its message alone, as it would have stopped the session before: no traceback into the plugin.
+    report = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(SettingError):
+        report.longrepr = str(call.excinfo.value)
+    return report
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Coroutine, Iterable
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 _ModelT = TypeVar("_ModelT")
 

@@ -2,15 +2,17 @@
 
 Every setting is declared once in :data:`SETTINGS`; ``plugin.py`` turns the table into options and ini keys,
 and :func:`resolve_settings` reads them back in precedence order.  Values that point at user code
-("module:attr") are imported and checked when the session starts, so a typo fails the run at once with a
-message that names the setting and shows an example, instead of failing each test later.
+("module:attr") are checked for their form when the session starts, so a typo fails the run at once with a
+message that names the setting and shows an example; :func:`import_object` imports them when first needed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 import os
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -224,11 +226,33 @@ def resolve_settings(config: pytest.Config, environ: dict[str, str] | None = Non
     return RawSettings(values=values, flags=flags, sources=sources)
 
 
-def import_object(name: str, spec: str) -> Any:
-    """Import ``"module:attr"`` (dots allowed in attr) for setting ``name``, or raise :class:`SettingError`."""
+def _split_spec(name: str, spec: str) -> tuple[str, str]:
     module_name, sep, attr_path = spec.partition(":")
     if not sep or not module_name or not attr_path:
         raise SettingError(setting_problem(name, NOT_A_SPEC.format(spec=spec)))
+    return module_name, attr_path
+
+
+def check_object_spec(name: str, spec: str) -> None:
+    """Check ``"module:attr"`` for setting ``name`` without running any of its code, or raise :class:`SettingError`.
+
+    The form is checked, and the top-level package is looked up on ``sys.path`` (``find_spec``, which runs
+    nothing: a dotted module's parents would be imported to look further); the rest waits for the import.
+    """
+    module_name, _attr_path = _split_spec(name, spec)
+    top = module_name.partition(".")[0]
+    try:
+        found = importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):  # ValueError: in sys.modules without a __spec__ (found, then)
+        found = top in sys.modules
+    if not found:
+        error = f"ModuleNotFoundError: No module named {top!r}"
+        raise SettingError(setting_problem(name, IMPORT_FAILED.format(spec=spec, module=module_name, error=error)))
+
+
+def import_object(name: str, spec: str) -> Any:
+    """Import ``"module:attr"`` (dots allowed in attr) for setting ``name``, or raise :class:`SettingError`."""
+    module_name, attr_path = _split_spec(name, spec)
     try:
         target: Any = importlib.import_module(module_name)
     except Exception as exc:

@@ -117,3 +117,45 @@ def test_help_shows_every_option_in_the_svc_group(sample_project: pytest.Pyteste
         text = " ".join(" ".join(group[entry[0] : entry[0] + 5]).split())
         assert f"[env {env}, ini {ini}]" in text
         result.stdout.fnmatch_lines([f"  {ini} (*"])
+
+
+QUIET_APP = """
+from fastapi import FastAPI
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+app = FastAPI()
+"""
+
+NOTHING_HEAVY = """
+import sys
+
+# What the plugin's fixtures need, and the app itself: none of it is paid by a run that uses no fixture.
+HEAVY = {"sqlalchemy", "fastapi", "starlette", "pydantic", "httpx", "redis", "fakeredis", "asgi_lifespan", "quietapp"}
+
+
+def test_nothing_heavy_was_imported():
+    assert sorted({name.partition(".")[0] for name in sys.modules} & HEAVY) == []
+"""
+
+
+def test_a_run_without_svc_fixtures_imports_nothing_heavy_and_warns_nothing(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fresh process: this one has imported everything. -W error: with the editable install of the dev
+    # environment, a fixture module imported before pytest marks it for rewriting would abort the run with
+    # PytestAssertRewriteWarning. Both backends unset: a db_url given is parsed (with SQLAlchemy) at start.
+    monkeypatch.delenv("SVC_DB_URL", raising=False)
+    monkeypatch.delenv("SVC_REDIS_URL", raising=False)
+    pytester.makepyfile(quietapp=QUIET_APP, test_quiet=NOTHING_HEAVY)
+    pytester.makeini(
+        "[pytest]\npythonpath = .\nsvc_app = quietapp:app\nsvc_metadata = quietapp:Base\n"
+        "asyncio_default_fixture_loop_scope = function\n"
+    )
+    result = pytester.runpytest_subprocess("-W", "error", "-p", "no:cacheprovider", timeout=120)
+    result.assert_outcomes(passed=1)
+    assert "PytestAssertRewriteWarning" not in result.stdout.str() + result.stderr.str()

@@ -22,7 +22,21 @@ text = "not metadata"
 
 
 BROKEN_MODULE = """
+import pathlib
+
+pathlib.Path("broken-was-imported").touch()  # so a test can tell whether anything imported it
 raise RuntimeError("broken on purpose")
+"""
+
+TINY_APP = """
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/ping")
+async def ping():
+    return {"pong": True}
 """
 
 
@@ -34,6 +48,8 @@ EXAMPLES = {
     "svc_user_dependency": "myservice.auth:authenticate",
     "svc_db_url": "postgresql+asyncpg://postgres@127.0.0.1:5432/myservice",
     "svc_redis_url": "redis://127.0.0.1:6379/0",
+    "svc_lifespan": "off",
+    "svc_base_url": "http://test",
     "svc_reuse_db": "true",  # flags are shown unquoted: a TOML boolean
 }
 
@@ -48,7 +64,9 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
     # CI's second pass exports these; a test about configuration decides every source itself.
     monkeypatch.delenv("SVC_DB_URL", raising=False)
     monkeypatch.delenv("SVC_REDIS_URL", raising=False)
-    pytester.makepyfile(wrong_values=WRONG_VALUES, broken=BROKEN_MODULE, test_plain="def test_plain():\n    pass\n")
+    pytester.makepyfile(
+        wrong_values=WRONG_VALUES, broken=BROKEN_MODULE, tinyapp=TINY_APP, test_plain="def test_plain():\n    pass\n"
+    )
     write_ini(pytester)
     return pytester
 
@@ -81,35 +99,7 @@ def assert_usage_error(result: pytest.RunResult, key: str, problem: str) -> None
 SESSION_START_ERRORS = [
     pytest.param("svc_app", "wrong_values.number", "ini", "is *; it must be *module:attribute*", id="app-no-colon"),
     pytest.param(
-        "svc_app",
-        "broken:app",
-        "ini",
-        "is 'broken:app', but importing 'broken' failed: RuntimeError: broken on purpose",
-        id="app-module-raises",
-    ),
-    pytest.param(
-        "svc_app",
-        "not_a_module_anywhere:app",
-        "env",
-        "*importing 'not_a_module_anywhere' failed: ModuleNotFoundError: No module named 'not_a_module_anywhere'",
-        id="app-module-missing",
-    ),
-    pytest.param(
-        "svc_app", "wrong_values:nope", "cli", "*'wrong_values' has no attribute 'nope'.", id="app-missing-attribute"
-    ),
-    pytest.param(
-        "svc_app", "wrong_values:number", "ini", "*a* int, not an ASGI app or factory.", id="app-not-callable"
-    ),
-    pytest.param(
-        "svc_metadata",
-        "wrong_values:text",
-        "ini",
-        "*a* str; it must be a MetaData or a declarative base.",
-        id="metadata-wrong-type",
-    ),
-    *(
-        pytest.param(key, "wrong_values:number", "ini", "*a* int, not a dependency callable.", id=key[4:])
-        for key in ("svc_db_dependency", "svc_redis_dependency", "svc_user_dependency")
+        "svc_metadata", "nopkg.models:Base", "cli", "*ModuleNotFoundError: No module named 'nopkg'", id="no-package"
     ),
     pytest.param("svc_db_url", "not a url", "ini", "is 'not a url', which is not a database URL.", id="db-unparsable"),
     pytest.param(
@@ -165,6 +155,29 @@ SESSION_START_ERRORS = [
         id="redis-non-numeric-port",
     ),
     pytest.param(
+        "svc_lifespan",
+        "per-session",
+        "ini",
+        "is 'per-session'; it must be per-test (the default: the app's lifespan runs once per test) or off.",
+        id="lifespan-unknown",
+    ),
+    *(
+        pytest.param(
+            "svc_base_url",
+            url,
+            "env",
+            f"is {url!r}; it must be an http:// or https:// URL with a host (and an optional path prefix).",
+            id=f"base-url-{problem}",
+        )
+        for problem, url in [
+            ("no-scheme", "api.example.com"),
+            ("ftp", "ftp://api.example.com"),
+            ("no-host", "http:///v1"),
+            ("port", "http://api.example.com:https/"),
+            ("query", "http://test/?x=1"),
+        ]
+    ),
+    pytest.param(
         "svc_reuse_db",
         "maybe",
         "env",
@@ -187,6 +200,74 @@ def test_misconfiguration_stops_the_session_with_the_fix(
 ) -> None:
     args = configure(project, monkeypatch, key, value, source)
     assert_usage_error(project.runpytest(*args), key, problem)
+
+
+# Settings whose objects are imported on first use: the run starts, a test that needs no pytest-svc fixture
+# passes, and the test whose fixture imports the object fails with the message the session used to stop with.
+FIRST_USE_ERRORS = [
+    pytest.param(
+        "svc_app",
+        "broken:app",
+        "client",
+        "is 'broken:app', but importing 'broken' failed: RuntimeError: broken on purpose",
+        id="app-module-raises",
+    ),
+    pytest.param("svc_app", "wrong_values:nope", "client", "*'wrong_values' has no attribute 'nope'.", id="app-attr"),
+    pytest.param(
+        "svc_app", "wrong_values:number", "client", "*a* int, not an ASGI app or factory.", id="app-not-callable"
+    ),
+    pytest.param(
+        "svc_metadata",
+        "wrong_values:text",
+        "db_session",
+        "*a* str; it must be a MetaData or a declarative base.",
+        id="metadata-wrong-type",
+    ),
+    pytest.param(
+        "svc_metadata",
+        "broken:Base",
+        "db_session",
+        "is 'broken:Base', but importing 'broken' failed: RuntimeError: broken on purpose",
+        id="metadata-module-raises",
+    ),
+    *(
+        pytest.param(key, "wrong_values:number", "client", "*a* int, not a dependency callable.", id=key[4:])
+        for key in ("svc_db_dependency", "svc_redis_dependency", "svc_user_dependency")
+    ),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "fixture", "problem"), FIRST_USE_ERRORS)
+def test_a_wrong_object_fails_the_tests_that_need_it_not_the_session(
+    project: pytest.Pytester, key: str, value: str, fixture: str, problem: str
+) -> None:
+    write_ini(project, **{"svc_app": "tinyapp:app", key: value})
+    project.makepyfile(
+        test_uses=f"""
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_first({fixture}):
+            pass
+
+        @pytest.mark.asyncio
+        async def test_second({fixture}):
+            pass
+        """
+    )
+    result = project.runpytest()
+    result.assert_outcomes(passed=1, errors=2)
+    example = EXAMPLES[key]
+    result.stdout.fnmatch_lines([f"*pytest-svc: {key} {problem}", f'*e.g.  {key} = "{example}"*'] * 2)
+    result.stdout.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*pytest_svc/*")
+
+
+def test_a_run_that_uses_no_fixture_never_imports_the_app_or_metadata(project: pytest.Pytester) -> None:
+    write_ini(project, svc_app="broken:app", svc_metadata="broken:Base", svc_db_dependency="broken:get_session")
+    result = project.runpytest()
+    result.assert_outcomes(passed=1)
+    assert not (project.path / "broken-was-imported").exists()
 
 
 def test_the_suggested_cli_spelling_of_a_flag_is_accepted(

@@ -10,10 +10,12 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Awaitable, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import redis.asyncio
+
+if TYPE_CHECKING:
+    import redis.asyncio
 
 from pytest_svc.assertions._report import MISSING, UNCHECKED, Text, mismatch
 from pytest_svc.redis.cache_helper import CacheTestHelper

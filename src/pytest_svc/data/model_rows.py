@@ -8,15 +8,18 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
-from sqlalchemy import Column, inspect
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapper
-from sqlalchemy.types import JSON, TypeDecorator, TypeEngine
 
-from pytest_svc.protocols import MakeTestModel
+# SQLAlchemy is imported by the helpers below, when a test first makes a row.
+if TYPE_CHECKING:
+    from sqlalchemy import Column
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.orm import Mapper
+    from sqlalchemy.types import TypeEngine
+
+    from pytest_svc.protocols import MakeTestModel
 
 NO_VALUE_MESSAGE = (
     "pytest-svc: make_test_model cannot invent a value for {model}.{column} (type {type}); pass it: "
@@ -54,6 +57,8 @@ _BY_PYTHON_TYPE: dict[type, Callable[[str, int], Any]] = {
 
 def _plausible(column: Column[Any], number: int) -> Any:
     """A value for ``column`` from its type, or None; numbered, so unique constraints hold across calls."""
+    from sqlalchemy.types import JSON, TypeDecorator
+
     type_: TypeEngine[Any] = column.type
     if isinstance(type_, TypeDecorator):
         type_ = type_.impl_instance
@@ -92,6 +97,8 @@ async def create_test_model(
     session: AsyncSession, model: type[_ModelT], values: dict[str, Any], parents: tuple[type[Any], ...] = ()
 ) -> _ModelT:
     """Add a ``model`` with ``values`` and plausible values for its other required columns, and flush."""
+    from sqlalchemy import Column, inspect
+
     mapper = inspect(model)
     number = next(_numbers)
     filled = dict(values)

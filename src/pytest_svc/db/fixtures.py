@@ -5,18 +5,20 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from pytest_svc.config import missing_setting, svc_config
-from pytest_svc.db.connections import ConnectionPerLoop, ConnectionSource, SharedConnection
-from pytest_svc.db.lifecycle import DatabaseError, drop_test_database, prepare_test_database, run_blocking
-from pytest_svc.db.rebinding import rebound, resolve_bind
-from pytest_svc.db.sessions import TestTransaction, registered
 from pytest_svc.loop_policy import async_fixture
 from pytest_svc.settings import SettingError
-from pytest_svc.wiring import seed_with_hooks
+
+# SQLAlchemy and the modules built on it are imported by the fixtures, when a test first asks for a database.
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+    from pytest_svc.db.connections import ConnectionSource
+    from pytest_svc.db.sessions import TestTransaction
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +36,10 @@ def _require_metadata(request: pytest.FixtureRequest, fixture: str) -> None:
 
 @pytest.fixture(scope="session")
 def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
+    from pytest_svc.db.connections import ConnectionPerLoop, SharedConnection
+    from pytest_svc.db.lifecycle import DatabaseError, drop_test_database, prepare_test_database, run_blocking
+    from pytest_svc.wiring import seed_with_hooks
+
     config = svc_config(pytestconfig)
     metadata = config.metadata
     if metadata is None:  # the public fixtures checked first, naming themselves
@@ -74,6 +80,8 @@ def _app_bind_rebinding(config: pytest.Config, connection: AsyncConnection) -> c
     place = svc_config(config).db_bind
     if place is None or place.on_app:
         return contextlib.nullcontext()
+    from pytest_svc.db.rebinding import rebound, resolve_bind
+
     try:
         return rebound(resolve_bind(place), connection)
     except SettingError as exc:
@@ -84,6 +92,10 @@ def _app_bind_rebinding(config: pytest.Config, connection: AsyncConnection) -> c
 async def _svc_transaction(pytestconfig: pytest.Config, _svc_database: _TestDatabase) -> AsyncIterator[TestTransaction]:
     # The one async fixture behind db_sessionmaker and db_session: each async fixture costs a trip through the
     # runner, and the per-test budget is about a millisecond.
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from pytest_svc.db.sessions import TestTransaction, registered
+
     connections = _svc_database.connections
     connection = await connections.acquire()
     outer = await connection.begin()

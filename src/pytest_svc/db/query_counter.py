@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pytest_svc.protocols import AssertMaxQueries
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from pytest_svc.protocols import AssertMaxQueries
 
 TOO_MANY_QUERIES_MESSAGE = (
     "expected at most {limit} SQL statement{plural}, {count} were executed:\n{statements}\n"
@@ -41,11 +42,15 @@ class QueryCounter:
 
     def start(self) -> None:
         if not self._listening:
+            from sqlalchemy import event
+
             event.listen(self._engine, "before_cursor_execute", self._record)
             self._listening = True
 
     def stop(self) -> None:
         if self._listening:
+            from sqlalchemy import event
+
             event.remove(self._engine, "before_cursor_execute", self._record)
             self._listening = False
 

@@ -9,17 +9,18 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 from pathlib import Path
-from typing import Literal
-
-from sqlalchemy import make_url
-from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING, Literal
 
 from pytest_svc.settings import SettingError, setting_problem
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 DatabaseKind = Literal["sqlite-memory", "sqlite-file", "postgresql"]
 
 DEFAULT_DB_URL = "sqlite+aiosqlite://"
+# What describe() says of DEFAULT_DB_URL, for the header of a run that never parses it (SQLAlchemy unimported).
+DEFAULT_DB_DESCRIPTION = "sqlite+aiosqlite (memory)"
 POSTGRES_NAME_LIMIT = 63
 
 NOT_A_URL = "is {raw!r}, which is not a database URL."
@@ -73,6 +74,9 @@ class DatabaseTarget:
     @classmethod
     def parse(cls, raw: str | None, worker: str | None) -> DatabaseTarget:
         """Check a ``db_url`` setting value and derive the test database from it."""
+        from sqlalchemy import make_url  # here: a run that needs no database never imports SQLAlchemy
+        from sqlalchemy.exc import ArgumentError
+
         try:
             url = make_url(raw or DEFAULT_DB_URL)
         except (ArgumentError, ValueError):  # ValueError: a port that is not a number

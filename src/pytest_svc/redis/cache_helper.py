@@ -7,10 +7,12 @@ Reading Redis needs the event loop, so every method is awaited. ``await assert_c
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import redis.asyncio
+
+if TYPE_CHECKING:
+    import redis.asyncio
 
 _SCAN_COUNT = 500
 

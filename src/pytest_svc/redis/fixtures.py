@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import redis.asyncio
 
 from pytest_svc.config import svc_config
 from pytest_svc.loop_policy import async_fixture
@@ -19,6 +18,9 @@ GETTER_MESSAGE = (
     "is {spec!r}, a function; name the attribute that holds the client (e.g. myservice.cache:redis), or set "
     "svc_redis_dependency to the function to override it as a dependency."
 )
+
+if TYPE_CHECKING:
+    import redis.asyncio
 
 
 @pytest.fixture(scope="session")

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import redis.asyncio
-import redis.exceptions
+
+if TYPE_CHECKING:
+    import redis.asyncio
 
 OUTAGE_MESSAGE = "Error 111 connecting to Redis: Connection refused (pytest-svc redis_down: simulated outage)"
 
@@ -51,6 +52,7 @@ class RedisOutage:
         if self._depth > 1:
             return
         message = self._message
+        import redis.exceptions
 
         async def refuse(*_args: Any, **_kwargs: Any) -> Any:
             raise redis.exceptions.ConnectionError(message)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-import fakeredis
-import redis
-import redis.asyncio
-
 from pytest_svc.settings import SettingError, setting_problem
+
+if TYPE_CHECKING:
+    import redis.asyncio
 
 NOT_A_REDIS_URL = "is {raw!r}; it must start with redis://, rediss:// or unix://."
 PORT_NOT_A_NUMBER = "is {raw!r}; the port must be a number."
@@ -88,7 +88,11 @@ class RedisTarget:
 
     def async_client(self) -> redis.asyncio.Redis:
         """A new client: fakeredis on a fresh in-process server (Lua on), or a blocking pool on the real index."""
+        import redis.asyncio  # the Redis clients are imported by the first test that uses one
+
         if self.url is None:  # fake
+            import fakeredis
+
             return fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer(), decode_responses=self.decode_responses)
         # redis-py 8's default pool raises at once when its connections are all busy; a test that fires hundreds
         # of concurrent requests (rate limits, single-flight) should wait for a connection, as a server would.
@@ -100,6 +104,8 @@ class RedisTarget:
     def flush(self) -> None:
         """Empty this database (a real server's; fakeredis has nothing to flush here)."""
         if self.url is not None:  # a real server's
+            import redis
+
             with redis.Redis.from_url(self.url, socket_connect_timeout=5) as client:
                 client.flushdb()
 
@@ -107,6 +113,8 @@ class RedisTarget:
         """Make sure the database is reachable and empty (or flushing it was allowed); flush it if allowed."""
         if self.url is None:  # fake
             return
+        import redis
+
         where = f"{self.describe()} (--svc-redis-url / SVC_REDIS_URL)"
         try:
             with redis.Redis.from_url(self.url, socket_connect_timeout=5) as client:

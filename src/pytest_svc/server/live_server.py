@@ -7,19 +7,18 @@ import dataclasses
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_svc.config import SvcConfig, missing_setting, svc_config
-from pytest_svc.db.lifecycle import DatabaseError, created_database, ram_temporary_directory
-from pytest_svc.db.target import DatabaseTarget
 from pytest_svc.redis.target import RedisRefused, RedisTarget
-from pytest_svc.server.fake_redis import FakeRedisServer
-from pytest_svc.server.live_app import LiveAppSpec
-from pytest_svc.server.process import ServerProcess, ServerStartError
 from pytest_svc.settings import SettingError
-from pytest_svc.tokens import TokenSigner
-from pytest_svc.wiring import seed_with_hooks
+
+# The server's machinery (uvicorn's child, SQLAlchemy, fakeredis, httpx) is imported when live_server starts.
+if TYPE_CHECKING:
+    from pytest_svc.db.target import DatabaseTarget
+    from pytest_svc.tokens import TokenSigner
 
 LIVE_APP_FACTORY = "pytest_svc.server.live_app:create_live_app"
 START_FAILED_MESSAGE = "pytest-svc: live_server: {error}"
@@ -49,6 +48,9 @@ class LiveServer:
 def _live_database(
     stack: contextlib.ExitStack, pytestconfig: pytest.Config, config: SvcConfig, directory: Path
 ) -> str | None:
+    from pytest_svc.db.lifecycle import DatabaseError, created_database
+    from pytest_svc.wiring import seed_with_hooks
+
     if config.db_dependency is None and config.db_bind is None:
         return None
     if config.metadata is None:
@@ -70,6 +72,8 @@ def _live_redis(stack: contextlib.ExitStack, config: SvcConfig) -> str | None:
     if config.redis_dependency is None and config.redis_client is None:
         return None
     if config.redis.is_fake:
+        from pytest_svc.server.fake_redis import FakeRedisServer
+
         return stack.enter_context(FakeRedisServer()).url
     try:
         target: RedisTarget = config.redis.for_live_server(config.worker.count)
@@ -95,6 +99,10 @@ def live_server(
     ``mock_auth_token`` authenticate here too. If the app fails to start, the test fails with its output.
     ``pytest_svc_live_server_env`` adds environment variables for the server process.
     """
+    from pytest_svc.db.lifecycle import ram_temporary_directory
+    from pytest_svc.server.live_app import LiveAppSpec
+    from pytest_svc.server.process import ServerProcess, ServerStartError
+
     config = svc_config(pytestconfig)
     app_spec = config.raw.get("app")
     if not app_spec:
