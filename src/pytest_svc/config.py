@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ SVC_CONFIG_KEY = pytest.StashKey["SvcConfig"]()
 NOT_METADATA = "is {spec!r}, {kind}; it must be a MetaData or a declarative base."
 NOT_AN_APP = "is {spec!r}, {kind}, not an ASGI app or factory."
 MISSING_SETTING = "is not set, and the {fixture} fixture needs it."
+NO_ALEMBIC_INI = "is {path!r}, which is not a file; name the project's alembic.ini (relative to the ini file)."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +75,7 @@ class SvcConfig:
     db_dependency: Callable[..., Any] | None
     redis_dependency: Callable[..., Any] | None
     user_dependency: Callable[..., Any] | None
+    alembic_ini: Path | None = None
 
     @property
     def reuse_db(self) -> bool:
@@ -96,6 +99,9 @@ class SvcConfig:
                 setting_problem("app", NOT_AN_APP.format(spec=app[0], kind=a_or_an(type(app[1]).__name__)))
             )
         metadata = imported("metadata")
+        alembic_ini = raw.get("alembic_ini")
+        if alembic_ini and not Path(alembic_ini).is_file():
+            raise SettingError(setting_problem("alembic_ini", NO_ALEMBIC_INI.format(path=alembic_ini)))
         return cls(
             raw=raw,
             worker=worker,
@@ -108,6 +114,7 @@ class SvcConfig:
             db_dependency=dependency("db_dependency"),
             redis_dependency=dependency("redis_dependency"),
             user_dependency=dependency("user_dependency"),
+            alembic_ini=Path(alembic_ini) if alembic_ini else None,
         )
 
     def header(self) -> str:

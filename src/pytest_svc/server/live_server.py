@@ -19,7 +19,7 @@ from pytest_svc.server.live_app import LiveAppSpec
 from pytest_svc.server.process import ServerProcess, ServerStartError
 from pytest_svc.settings import SettingError
 from pytest_svc.tokens import TokenSigner
-from pytest_svc.wiring import seed_with_hooks
+from pytest_svc.wiring import schema_source_with_hooks
 
 LIVE_APP_FACTORY = "pytest_svc.server.live_app:create_live_app"
 START_FAILED_MESSAGE = "pytest-svc: live_server: {error}"
@@ -50,16 +50,16 @@ def _live_database(
 ) -> str | None:
     if config.db_dependency is None:
         return None
-    if config.metadata is None:
+    if config.metadata is None and config.alembic_ini is None:
         pytest.fail(missing_setting("metadata", "live_server"), pytrace=False)
-    metadata = config.metadata
+    source = schema_source_with_hooks(pytestconfig, config.metadata, config.alembic_ini)
     try:
         target: DatabaseTarget = config.database.for_live_server(directory)
     except SettingError as exc:
         pytest.fail(str(exc), pytrace=False)
 
     try:
-        stack.enter_context(created_database(target, metadata, seed_with_hooks(pytestconfig)))
+        stack.enter_context(created_database(target, source))
     except DatabaseError as exc:
         pytest.fail(str(exc), pytrace=False)
     return target.test_url.render_as_string(hide_password=False)
