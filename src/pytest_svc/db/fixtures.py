@@ -37,10 +37,13 @@ def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
         pytest.fail(missing_setting("metadata", "db_engine"), pytrace=False)
     target = config.database
     source = schema_source_with_hooks(pytestconfig, config.metadata, config.alembic_ini)
+    failure: str | None = None
     try:
         engine, _created = run_blocking(lambda: prepare_test_database(target, source, config.reuse_db))
     except DatabaseError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        failure = str(exc)
+    if failure is not None:  # failed outside the except block: pytest would print the message twice, chained
+        pytest.fail(failure, pytrace=False)
     connections: ConnectionSource = (
         ConnectionPerLoop(engine) if target.kind == "postgresql" else SharedConnection(engine)
     )

@@ -13,6 +13,7 @@ the scripts' heads (:meth:`Migrations.is_current`) and rebuilds the database whe
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import traceback
 from pathlib import Path
 
@@ -54,6 +55,15 @@ def _where(exc: BaseException, scripts: Path) -> str:
     return f"\n  at {frame.filename}:{frame.lineno}: {frame.line}"
 
 
+def _close_unstarted_coroutines(exc: BaseException) -> None:
+    # env.py made the coroutine for its own asyncio.run(), which refused to start it: closed here, it cannot
+    # warn "never awaited" later, in whichever test the garbage collector happens to run.
+    for frame, _line in traceback.walk_tb(exc.__traceback__):
+        for value in frame.f_locals.values():
+            if inspect.iscoroutine(value) and inspect.getcoroutinestate(value) == inspect.CORO_CREATED:
+                value.close()
+
+
 @dataclasses.dataclass(frozen=True)
 class Migrations:
     """The project's Alembic migrations, named by the ``alembic.ini`` at ``ini``."""
@@ -90,12 +100,15 @@ class Migrations:
     def upgrade(self, connection: Connection, url: URL) -> None:
         """Run ``alembic upgrade head`` on ``connection`` (the test database at ``url``), inside its transaction."""
         heads = self.heads()
-        database = url.database
+        database = url.database or "(in memory)"
         try:
             command.upgrade(self._config(connection, url), "head")
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
-            hint = ENV_PY_HINT if OWN_LOOP_ERROR in str(exc) else ""
+            hint = ""
+            if OWN_LOOP_ERROR in str(exc):
+                _close_unstarted_coroutines(exc)
+                hint = ENV_PY_HINT
             where = _where(exc, Path(self._scripts().dir).resolve())
             problem = UPGRADE_FAILED.format(ini=self.ini, database=database, error=error, where=where) + hint
             raise MigrationError(setting_problem("alembic_ini", problem, show_example=False)) from None
