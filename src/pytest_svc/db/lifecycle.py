@@ -147,7 +147,6 @@ def _sqlite_file_remove(target: DatabaseTarget) -> None:
 
 
 ConnectionCallback = Callable[[Connection], None]
-SeedCallback = ConnectionCallback
 
 
 def _nothing(_connection: Connection) -> None:

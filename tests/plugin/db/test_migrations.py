@@ -12,19 +12,14 @@ import pytest
 from sqlalchemy import make_url
 
 from tests.plugin.db.test_fixtures import pg_admin
-from tests.plugin.inner_runs import run_setup_error
+from tests.plugin.inner_runs import inner_ini, models_module, run_setup_error
 
 ON_POSTGRES = bool(os.environ.get("SVC_DB_URL"))
 REPOSITORY = Path(__file__).resolve().parents[3]
 
-MIGRATED_APP = """
-from sqlalchemy import BigInteger, ForeignKey, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
+MIGRATED_APP = models_module(
+    "from sqlalchemy import BigInteger, ForeignKey, String",
+    """
 
 class User(Base):
     __tablename__ = "users"
@@ -37,7 +32,8 @@ class Post(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"))
     title: Mapped[str] = mapped_column(String(200))
-"""
+""",
+)
 
 # The production URL: the plugin must never migrate it.
 ALEMBIC_INI = """
@@ -134,14 +130,7 @@ NICKNAME = """\
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("nickname", sa.String(50)))"""
 
-INI = """
-[pytest]
-pythonpath = .
-svc_alembic_ini = alembic.ini
-asyncio_mode = strict
-asyncio_default_fixture_loop_scope = function
-filterwarnings = error
-"""
+INI = inner_ini("svc_alembic_ini = alembic.ini")
 
 SEED_CONFTEST = """
 from pathlib import Path
@@ -338,3 +327,11 @@ def test_the_reference_apps_migrations_build_its_test_database(pytester: pytest.
     pytester.makefile(".ini", pytest=ini)
     pytester.makepyfile(test_reference=REFERENCE_APP_TESTS)
     pytester.runpytest(*args).assert_outcomes(passed=1)
+
+
+def test_migrations_under_xdist(pytester: pytest.Pytester) -> None:
+    # The outer run's database (memory, or PostgreSQL with SVC_DB_URL): each worker migrates its own.
+    project = migrated_project(pytester)
+    project.makepyfile(test_migrated=SEES_TABLES.replace("{head}", "0002"))
+    result = project.runpytest_subprocess("-n", "2", "-p", "xdist", timeout=120)
+    result.assert_outcomes(passed=2)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import make_url
 
 from tests.plugin.db.test_fixtures import pg_admin
+from tests.plugin.inner_runs import inner_ini
 
 ON_POSTGRES = bool(os.environ.get("SVC_DB_URL"))
 
@@ -78,16 +79,9 @@ async def invoices(session: Session) -> list[list[object]]:
     return [[email, cents] for email, cents in rows]
 """
 
-SCHEMA_INI = """
-[pytest]
-pythonpath = .
-svc_app = schemaapp:app
-svc_metadata = schemaapp:Base
-svc_db_dependency = schemaapp:get_session
-asyncio_mode = strict
-asyncio_default_fixture_loop_scope = function
-filterwarnings = error
-"""
+SCHEMA_INI = inner_ini(
+    "svc_app = schemaapp:app", "svc_metadata = schemaapp:Base", "svc_db_dependency = schemaapp:get_session"
+)
 
 BEFORE_SCHEMA_CONFTEST = """
 from sqlalchemy import inspect, text
@@ -213,3 +207,11 @@ def test_reuse_db_skips_the_hook_and_keeps_the_schema_files(pytester: pytest.Pyt
     assert (pytester.path / "data" / "test_app.db-schemas" / "billing.db").is_file()
     Path(pytester.path / "expected_calls").write_text("0")
     pytester.runpytest(*args).assert_outcomes(passed=1)
+
+
+def test_named_schemas_under_xdist(pytester: pytest.Pytester) -> None:
+    # The outer run's database (memory, or PostgreSQL with SVC_DB_URL): each worker builds its own.
+    schema_project(pytester, "postgresql" if ON_POSTGRES else "sqlite-memory")
+    pytester.makepyfile(test_schemas=SCHEMA_TESTS.replace("assert conftest.calls == [[]]", ""))
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "xdist", timeout=120)
+    result.assert_outcomes(passed=3)

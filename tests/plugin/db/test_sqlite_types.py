@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.schema import CreateTable
 
 from pytest_svc.db.sqlite_types import render_for_sqlite
-from tests.plugin.inner_runs import run_setup_error
+from tests.plugin.inner_runs import inner_ini, models_module, run_setup_error
 
 TYPES_APP = """
 import enum
@@ -106,14 +106,7 @@ async def test_every_type_round_trips(db_session):
     assert (await db_session.scalars(select(Tag.id).order_by(Tag.id))).all() == [1, 2]
 """
 
-TYPES_INI = """
-[pytest]
-pythonpath = .
-svc_metadata = typesapp:Base
-asyncio_mode = strict
-asyncio_default_fixture_loop_scope = function
-filterwarnings = error
-"""
+TYPES_INI = inner_ini("svc_metadata = typesapp:Base")
 
 
 @pytest.mark.parametrize("db_url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///data/app.db", None])
@@ -125,21 +118,17 @@ def test_common_column_types_insert_and_read_back(pytester: pytest.Pytester, db_
     pytester.runpytest(*args).assert_outcomes(passed=1)
 
 
-REFUSED_APP = """
-from sqlalchemy import BigInteger, Integer
-from sqlalchemy.dialects.postgresql import ARRAY, CITEXT, HSTORE, INET, TSVECTOR
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
+REFUSED_APP = models_module(
+    "from sqlalchemy import BigInteger, Integer\n"
+    "from sqlalchemy.dialects.postgresql import ARRAY, CITEXT, HSTORE, INET, TSVECTOR",
+    """
 
 class Host(Base):
     __tablename__ = "hosts"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     column: Mapped[object] = mapped_column({type})
-"""
+""",
+)
 
 
 @pytest.mark.parametrize(
