@@ -13,9 +13,7 @@ import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy.engine import Connection
-
-from pytest_svc.db.lifecycle import created_database
+from pytest_svc.db.lifecycle import SchemaSource, created_database
 from pytest_svc.db.target import DatabaseTarget
 from pytest_svc.redis.target import RedisTarget
 from reference_app import main  # noqa: F401 - the app's features register every table on Base.metadata
@@ -33,16 +31,12 @@ class Backends:
     description: str
 
 
-def _no_seed(_: Connection) -> None:
-    pass
-
-
 @contextlib.contextmanager
 def database(db_url: str | None, workdir: Path) -> Iterator[DatabaseTarget]:
     """Create the run's database with the reference app's schema; drop it afterwards, even on failure."""
     raw = db_url or f"sqlite+aiosqlite:///{workdir / 'load.db'}"
     target = DatabaseTarget.parse(raw, DATABASE_SUFFIX if db_url else None)
-    with created_database(target, Base.metadata, _no_seed):
+    with created_database(target, SchemaSource(Base.metadata)):
         yield target
 
 

@@ -1,7 +1,9 @@
 """Alembic environment: migrations run on the app's async engine, against ``reference_app.db.Base.metadata``.
 
-The database URL, first found wins: ``alembic -x url=postgresql+asyncpg://...``; ``sqlalchemy.url`` set on the
-``Config`` by a caller (tests); the app's settings (``APP_DATABASE__URL``, else their default).
+A connection handed over in ``config.attributes["connection"]`` (pytest-svc's ``svc_alembic_ini``) is used as
+it is. Otherwise the database URL, first found wins: ``alembic -x url=postgresql+asyncpg://...``;
+``sqlalchemy.url`` set on the ``Config`` by a caller (tests); the app's settings (``APP_DATABASE__URL``, else
+their default).
 """
 
 from __future__ import annotations
@@ -75,5 +77,9 @@ async def run_async_migrations() -> None:
 
 if context.is_offline_mode():
     run_migrations_offline()
+elif (shared := config.attributes.get("connection")) is not None:
+    # A caller's connection (pytest-svc's test database, with svc_alembic_ini): Alembic's connection-sharing
+    # recipe. The caller owns its transaction and its event loop.
+    do_run_migrations(shared)
 else:
     asyncio.run(run_async_migrations())

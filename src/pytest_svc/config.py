@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -51,6 +52,7 @@ BIND_AND_DEPENDENCY = (
 )
 NOT_A_LIFESPAN = "is {raw!r}; it must be per-test (the default: the app's lifespan runs once per test) or off."
 NOT_A_BASE_URL = "is {raw!r}; it must be an http:// or https:// URL with a host (and an optional path prefix)."
+NO_ALEMBIC_INI = "is {path!r}, which is not a file; name the project's alembic.ini (relative to the ini file)."
 
 # The settings that name user objects by "module:attr": checked at start, imported on first use.
 _LAZY_OBJECTS = ("app", "metadata", "db_dependency", "redis_dependency", "user_dependency")
@@ -127,6 +129,7 @@ class SvcConfig:
     base_url: str = DEFAULT_BASE_URL
     db_bind: Place | None = None  # where the app makes its sessions from (svc_db_bind), resolved when needed
     redis_client: Place | None = None  # where the app keeps its Redis client (svc_redis_client)
+    alembic_ini: Path | None = None  # migrations as the schema source (svc_alembic_ini)
     _imported: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -190,6 +193,9 @@ class SvcConfig:
         places = {name: Place.parse(name, spec) for name in ("db_bind", "redis_client") if (spec := raw.get(name))}
         if "db_bind" in places and raw.get("db_dependency"):
             raise SettingError(setting_problem("db_dependency", BIND_AND_DEPENDENCY, show_example=False))
+        alembic_ini = raw.get("alembic_ini")
+        if alembic_ini and not Path(alembic_ini).is_file():
+            raise SettingError(setting_problem("alembic_ini", NO_ALEMBIC_INI.format(path=alembic_ini)))
         config = cls(
             raw=raw,
             worker=worker,
@@ -200,6 +206,7 @@ class SvcConfig:
             base_url=_base_url(raw.get("base_url")),
             db_bind=places.get("db_bind"),
             redis_client=places.get("redis_client"),
+            alembic_ini=Path(alembic_ini) if alembic_ini else None,
         )
         if raw.get("db_url"):
             config.database  # noqa: B018 - a server URL is checked now; the default needs no check

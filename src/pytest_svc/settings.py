@@ -223,6 +223,10 @@ def resolve_settings(config: pytest.Config, environ: dict[str, str] | None = Non
             ini_value = config.getini(setting.ini)
             values[setting.name] = str(ini_value) if ini_value else None
             sources[setting.name] = f"ini {setting.ini}"
+        if setting.kind == "path" and values[setting.name]:
+            # Relative to the ini file's directory (the rootdir without one), as pytest's own "paths" ini keys.
+            base = config.inipath.parent if config.inipath else config.rootpath
+            values[setting.name] = str(base / str(values[setting.name]))
     return RawSettings(values=values, flags=flags, sources=sources)
 
 

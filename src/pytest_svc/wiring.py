@@ -1,9 +1,10 @@
 """The app's test wiring, built the same way in the test process and in the ``live_server`` process.
 
 Resolves ``svc_app`` (an app, or a zero-argument factory to call), builds the dependency overrides that hand
-the app the test's sessions, Redis client and users, installs them, and seeds a new database through the
-``pytest_svc_seed_db`` hook. The ``app`` fixture and :mod:`pytest_svc.server.live_app` both use it. A plain
-module: nothing here imports pytest, so it runs in the server process as it is.
+the app the test's sessions, Redis client and users, installs them, and prepares and seeds a new database
+through the ``pytest_svc_before_schema`` and ``pytest_svc_seed_db`` hooks. The ``app`` fixture and
+:mod:`pytest_svc.server.live_app` both use it. A plain module: nothing here imports pytest, so it runs in the
+server process as it is.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from pytest_svc.places import is_factory
 from pytest_svc.settings import a_or_an
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pytest
+    from sqlalchemy import MetaData
     from sqlalchemy.engine import Connection
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+    from pytest_svc.db.lifecycle import SchemaSource
     from pytest_svc.tokens import UserLookup
 
 Overrides = dict[Callable[..., Any], Callable[..., Any]]
@@ -118,6 +123,15 @@ def restore_overrides(app: Any, saved: Mapping[Any, Any]) -> None:
         app.dependency_overrides.update(saved)
 
 
+def before_schema_with_hooks(config: pytest.Config) -> Callable[[Connection], None]:
+    """The callback that runs every ``pytest_svc_before_schema`` implementation on a new database."""
+
+    def before_schema(connection: Connection) -> None:
+        config.hook.pytest_svc_before_schema(config=config, connection=connection)
+
+    return before_schema
+
+
 def seed_with_hooks(config: pytest.Config) -> Callable[[Connection], None]:
     """The seed callback that runs every ``pytest_svc_seed_db`` implementation on a new database."""
 
@@ -125,3 +139,17 @@ def seed_with_hooks(config: pytest.Config) -> Callable[[Connection], None]:
         config.hook.pytest_svc_seed_db(config=config, connection=connection)
 
     return seed
+
+
+def schema_source_with_hooks(
+    config: pytest.Config, metadata: MetaData | None, alembic_ini: Path | None
+) -> SchemaSource:
+    """What the test database is built from (``svc_metadata`` or ``svc_alembic_ini``), with the session's hooks."""
+    from pytest_svc.db.lifecycle import SchemaSource
+
+    migrations = None
+    if alembic_ini is not None:
+        from pytest_svc.db.migrations import Migrations  # Alembic is imported only by projects that use it
+
+        migrations = Migrations(alembic_ini)
+    return SchemaSource(metadata, migrations, before_schema_with_hooks(config), seed_with_hooks(config))

@@ -13,9 +13,13 @@ from sqlalchemy import make_url
 # pytester's in-process runs drop every module first imported during the run. C extensions do not survive being
 # imported a second time (asyncpg segfaults), and heavy imports that plugins make in every run (hypothesis's
 # pytest plugin, Faker's) would be paid again per inner run; so they are imported once here, in the outer session.
+# httpx and httpcore too: httpx imports httpcore on first use, and a second httpcore raises errors httpx's
+# first mapping does not know.
 for _module in (
     "asyncpg",
     "asyncpg.pgproto.pgproto",
+    "httpx",
+    "httpcore",
     "lupa",
     "lupa.lua51",
     "hypothesis",

@@ -57,3 +57,17 @@ def run_helper_checks(
     result.stdout.no_fnmatch_line("*pytest_svc/assertions/*")
     result.stdout.no_fnmatch_line("*__tracebackhide__*")
     return result
+
+
+def inner_ini(*settings: str) -> str:
+    """A project's pytest.ini: the project importable, ``settings`` (``svc_*`` lines), strict asyncio, warnings fail."""
+    lines = ["[pytest]", "pythonpath = .", *settings]
+    lines += ["asyncio_mode = strict", "asyncio_default_fixture_loop_scope = function", "filterwarnings = error"]
+    return "\n".join(lines) + "\n"
+
+
+def models_module(imports: str, models: str) -> str:
+    """An inner project's models module: ``imports``, a declarative ``Base``, then ``models`` (classes on Base)."""
+    base = "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\n"
+    base += "class Base(DeclarativeBase):\n    pass\n"
+    return f"{imports.strip()}\n{base}\n{models}"

@@ -1,7 +1,8 @@
 """The two engine recipes, side by side: the tests' engine and the engine of an app served in another process.
 
-Both switch SQLite's foreign keys on, so SQLite checks references as PostgreSQL does. They differ in who
-controls transactions:
+Both switch SQLite's foreign keys on, so SQLite checks references as PostgreSQL does, and attach the
+databases that stand in for named schemas on SQLite (see :mod:`.schemas`). They differ in who controls
+transactions:
 
 - :func:`create_test_engine` (``db_engine``, the tests' rolled-back transactions) takes SQLite's transaction
   control away from pysqlite and issues ``BEGIN`` itself, so savepoints nest inside the test's transaction.
@@ -12,14 +13,17 @@ controls transactions:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool, StaticPool
 from sqlalchemy.util import await_only
 
+from pytest_svc.db.schemas import MEMORY, attach_schemas, attached_files, schema_files
+from pytest_svc.db.sqlite_types import render_for_sqlite
 from pytest_svc.db.target import DatabaseTarget
 
 
@@ -29,7 +33,7 @@ def _foreign_keys_on(dbapi_connection: Any) -> None:
     cursor.close()
 
 
-def _enable_sqlite_savepoints(engine: AsyncEngine) -> None:
+def _enable_sqlite_savepoints(engine: AsyncEngine, schemas: dict[str, str]) -> None:
     # sqlite3's legacy transaction control skips BEGIN before SAVEPOINT and DDL, so a released savepoint
     # escapes the outer ROLLBACK and the test's data leaks.  SQLAlchemy's documented recipe: let the driver
     # emit nothing and issue BEGIN ourselves.
@@ -37,6 +41,7 @@ def _enable_sqlite_savepoints(engine: AsyncEngine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         _foreign_keys_on(dbapi_connection)
+        attach_schemas(dbapi_connection, schemas)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
@@ -46,31 +51,39 @@ def _enable_sqlite_savepoints(engine: AsyncEngine) -> None:
         await_only(driver_connection.execute("BEGIN"))
 
 
-def create_test_engine(target: DatabaseTarget) -> AsyncEngine:
-    """Build the AsyncEngine the tests use.
+def create_test_engine(target: DatabaseTarget, schemas: tuple[str, ...] = ()) -> AsyncEngine:
+    """Build the AsyncEngine the tests use, with the named ``schemas`` attached on SQLite.
 
     In-memory SQLite has exactly one connection (StaticPool), shared by every test: aiosqlite connections
     work from any loop.  PostgreSQL uses NullPool: asyncpg connections belong to the loop that opened them,
     so the engine keeps none; db_session keeps one open per event loop instead (see :mod:`.connections`).
     """
+    if target.kind == "postgresql":
+        return create_async_engine(target.test_url, poolclass=NullPool)
     if target.kind == "sqlite-memory":
         engine = create_async_engine(target.test_url, poolclass=StaticPool)
-    elif target.kind == "sqlite-file":
-        engine = create_async_engine(target.test_url)
+        attached = dict.fromkeys(schemas, MEMORY)
     else:
-        engine = create_async_engine(target.test_url, poolclass=NullPool)
-    if target.kind != "postgresql":
-        _enable_sqlite_savepoints(engine)
+        engine = create_async_engine(target.test_url)
+        attached = schema_files(Path(target.test_name), schemas)
+    _enable_sqlite_savepoints(engine, attached)
+    render_for_sqlite(engine)
     return engine
 
 
 def create_served_engine(url: str | URL) -> AsyncEngine:
-    """Build the engine of an app served in another process (``live_server``): a pool, as in production."""
+    """Build the engine of an app served in another process (``live_server``): a pool, as in production.
+
+    On a SQLite file, it attaches the schemas the plugin built beside the file when it created the database.
+    """
     engine = create_async_engine(url, pool_size=10, max_overflow=20)
     if engine.dialect.name == "sqlite":
+        database = make_url(url).database
+        schemas = attached_files(Path(database)) if database and database != MEMORY else {}
 
         @event.listens_for(engine.sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             _foreign_keys_on(dbapi_connection)
+            attach_schemas(dbapi_connection, schemas)
 
     return engine

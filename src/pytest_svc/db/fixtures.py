@@ -29,8 +29,9 @@ class _TestDatabase:
 
 def _require_metadata(request: pytest.FixtureRequest, fixture: str) -> None:
     # Checked by each public fixture before the session-wide database is made, so the message names the fixture
-    # the test asked for (pytest-sqla's thin dispatchers).
-    if svc_config(request.config).metadata is None:
+    # the test asked for (pytest-sqla's thin dispatchers). Migrations alone are a schema source too.
+    config = svc_config(request.config)
+    if config.metadata is None and config.alembic_ini is None:
         pytest.fail(missing_setting("metadata", fixture), pytrace=False)
 
 
@@ -38,18 +39,20 @@ def _require_metadata(request: pytest.FixtureRequest, fixture: str) -> None:
 def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
     from pytest_svc.db.connections import ConnectionPerLoop, SharedConnection
     from pytest_svc.db.lifecycle import DatabaseError, drop_test_database, prepare_test_database, run_blocking
-    from pytest_svc.wiring import seed_with_hooks
+    from pytest_svc.wiring import schema_source_with_hooks
 
     config = svc_config(pytestconfig)
-    metadata = config.metadata
-    if metadata is None:  # the public fixtures checked first, naming themselves
+    if config.metadata is None and config.alembic_ini is None:  # the public fixtures checked first, naming themselves
         pytest.fail(missing_setting("metadata", "db_engine"), pytrace=False)
     target = config.database
-    seed = seed_with_hooks(pytestconfig)
+    source = schema_source_with_hooks(pytestconfig, config.metadata, config.alembic_ini)
+    failure: str | None = None
     try:
-        engine, _created = run_blocking(lambda: prepare_test_database(target, metadata, config.reuse_db, seed))
+        engine, _created = run_blocking(lambda: prepare_test_database(target, source, config.reuse_db))
     except DatabaseError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        failure = str(exc)
+    if failure is not None:  # failed outside the except block: pytest would print the message twice, chained
+        pytest.fail(failure, pytrace=False)
     connections: ConnectionSource = (
         ConnectionPerLoop(engine) if target.kind == "postgresql" else SharedConnection(engine)
     )
@@ -62,11 +65,13 @@ def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
 
 @pytest.fixture(scope="session")
 def db_engine(request: pytest.FixtureRequest) -> AsyncEngine:
-    """The session's ``AsyncEngine`` on the test database, with the ``svc_metadata`` schema built.
+    """The session's ``AsyncEngine`` on the test database, with the schema built.
 
     The plugin creates the database (``test_<name>``, ``test_<name>_gwN`` under xdist; in-memory SQLite by
-    default), builds the schema once, runs ``pytest_svc_seed_db`` and drops it at the end (``--svc-reuse-db``
-    keeps it). On PostgreSQL the engine pools nothing, so ``db_engine.connect()`` works from any event loop.
+    default), runs ``pytest_svc_before_schema``, builds the schema once (``svc_metadata``'s tables in their named
+    schemas, or ``svc_alembic_ini``'s migrations), runs ``pytest_svc_seed_db`` and drops it at the end
+    (``--svc-reuse-db`` keeps it). On PostgreSQL the engine pools nothing, so ``db_engine.connect()`` works
+    from any event loop.
     Prefer ``db_session``: data written through the engine directly is committed and outlives the test.
     """
     _require_metadata(request, "db_engine")

@@ -1,5 +1,9 @@
 """The test database's life: created (or reused), schema built, seeded, and dropped, off the tests' loop.
 
+A new database is built in one transaction: ``pytest_svc_before_schema``, the named schemas (PostgreSQL), the
+tables (``create_all``, or the migrations of ``svc_alembic_ini``), then ``pytest_svc_seed_db``. A reused one
+gets missing tables only; a reused one whose migrations are behind the scripts is rebuilt.
+
 A PostgreSQL database the plugin creates carries a comment; a leftover ``test_<name>`` without that comment is
 someone else's and is refused. Session-level work runs through :func:`run_blocking`, on a private loop.
 """
@@ -9,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import os
+import shutil
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
@@ -21,7 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from pytest_svc.db.engines import create_test_engine
+from pytest_svc.db.schemas import create_postgres_schemas, schema_directory, schema_names
+from pytest_svc.db.sqlite_types import UnsupportedColumnType
 from pytest_svc.db.target import DatabaseTarget
+
+if TYPE_CHECKING:
+    from pytest_svc.db.migrations import Migrations
 
 CREATED_BY_MARKER = "created by pytest-svc"
 NOT_OURS_MESSAGE = (
@@ -114,50 +125,114 @@ async def _postgres_drop(target: DatabaseTarget) -> None:
         await admin.dispose()
 
 
-def _sqlite_file_prepare(target: DatabaseTarget, reuse: bool) -> bool:
+def _sqlite_file_prepare(target: DatabaseTarget, reuse: bool, schemas: tuple[str, ...]) -> bool:
     path = Path(target.test_name)
+    created = True
     if path.exists():
         if reuse:
-            return False
-        path.unlink()
+            created = False
+        else:
+            _sqlite_file_remove(target)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if schemas:
+        schema_directory(path).mkdir(exist_ok=True)
+    return created
+
+
+def _sqlite_file_remove(target: DatabaseTarget) -> None:
+    path = Path(target.test_name)
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(target.test_name + suffix).unlink(missing_ok=True)
+    shutil.rmtree(schema_directory(path), ignore_errors=True)
+
+
+ConnectionCallback = Callable[[Connection], None]
+
+
+def _nothing(_connection: Connection) -> None:
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class SchemaSource:
+    """What a new test database is built from: ``metadata`` (``create_all``) or ``migrations``, and the hooks.
+
+    With ``migrations``, the tables come from them; ``metadata``, when given too, only names the schemas SQLite
+    must attach.
+    """
+
+    metadata: MetaData | None
+    migrations: Migrations | None = None
+    before_schema: ConnectionCallback = _nothing
+    seed: ConnectionCallback = _nothing
+
+    @property
+    def schemas(self) -> tuple[str, ...]:
+        return schema_names(self.metadata)
+
+    def build(self, connection: Connection, target: DatabaseTarget, created: bool) -> None:
+        """Build the schema on ``connection`` (inside its transaction); hooks and migrations only when ``created``."""
+        if created:
+            self.before_schema(connection)
+        if self.migrations is not None:
+            if created:
+                self.migrations.upgrade(connection, target.test_url)
+        elif self.metadata is not None:
+            if target.kind == "postgresql":
+                create_postgres_schemas(connection, self.schemas)
+            self.metadata.create_all(connection)
+        if created:
+            self.seed(connection)
+
+
+async def _create_or_reuse(target: DatabaseTarget, source: SchemaSource, reuse: bool) -> bool:
+    if target.kind == "postgresql":
+        return await _postgres_prepare(target, reuse)
+    if target.kind == "sqlite-file":
+        return _sqlite_file_prepare(target, reuse, source.schemas)
     return True
 
 
-SeedCallback = Callable[[Connection], None]
+async def _migrations_are_current(engine: AsyncEngine, migrations: Migrations) -> bool:
+    async with engine.connect() as conn:
+        return await conn.run_sync(migrations.is_current)
 
 
-async def prepare_test_database(
-    target: DatabaseTarget, metadata: MetaData, reuse: bool, seed: SeedCallback
-) -> tuple[AsyncEngine, bool]:
-    """Create the test database (or reuse it), build the schema, seed it when new; return the engine."""
-    if target.kind == "postgresql":
-        created = await _postgres_prepare(target, reuse)
-    elif target.kind == "sqlite-file":
-        created = _sqlite_file_prepare(target, reuse)
-    else:
-        created = True
-    engine = create_test_engine(target)
+async def prepare_test_database(target: DatabaseTarget, source: SchemaSource, reuse: bool) -> tuple[AsyncEngine, bool]:
+    """Create the test database (or reuse it), build the schema, seed it when new; return the engine.
+
+    A reused database whose migrations are not at the scripts' heads is dropped and built again.
+    """
+    created = await _create_or_reuse(target, source, reuse)
+    engine = create_test_engine(target, source.schemas)
     try:
+        if (
+            not created
+            and source.migrations is not None
+            and not await _migrations_are_current(engine, source.migrations)
+        ):
+            await engine.dispose()
+            await drop_test_database(target)
+            created = await _create_or_reuse(target, source, reuse=False)
         async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-            if created:
-                await conn.run_sync(seed)
-    except Exception:
+            await conn.run_sync(source.build, target, created)
+    except Exception as exc:
         await engine.dispose()
         if created:
             await drop_test_database(target)
+        if isinstance(exc, UnsupportedColumnType):
+            raise DatabaseError(str(exc)) from None
         raise
     return engine, created
 
 
 @contextlib.contextmanager
-def created_database(target: DatabaseTarget, metadata: MetaData, seed: SeedCallback) -> Iterator[None]:
+def created_database(target: DatabaseTarget, source: SchemaSource) -> Iterator[None]:
     """Create ``target`` fresh with its schema and seed, for another process to use; drop it afterwards.
 
     For the live server's and the load runner's databases: nothing in this process keeps an engine on them.
     """
-    engine, _ = run_blocking(lambda: prepare_test_database(target, metadata, False, seed))
+    engine, _ = run_blocking(lambda: prepare_test_database(target, source, False))
     run_blocking(engine.dispose)
     try:
         yield
@@ -170,6 +245,5 @@ async def drop_test_database(target: DatabaseTarget) -> None:
     if target.kind == "postgresql":
         await _postgres_drop(target)
     elif target.kind == "sqlite-file":
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            # Only called from run_blocking's private loop: nothing else waits on it.
-            Path(target.test_name + suffix).unlink(missing_ok=True)  # noqa: ASYNC240
+        # Only called from run_blocking's private loop: nothing else waits on it.
+        _sqlite_file_remove(target)

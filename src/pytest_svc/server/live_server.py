@@ -49,20 +49,20 @@ def _live_database(
     stack: contextlib.ExitStack, pytestconfig: pytest.Config, config: SvcConfig, directory: Path
 ) -> str | None:
     from pytest_svc.db.lifecycle import DatabaseError, created_database
-    from pytest_svc.wiring import seed_with_hooks
+    from pytest_svc.wiring import schema_source_with_hooks
 
     if config.db_dependency is None and config.db_bind is None:
         return None
-    if config.metadata is None:
+    if config.metadata is None and config.alembic_ini is None:
         pytest.fail(missing_setting("metadata", "live_server"), pytrace=False)
-    metadata = config.metadata
+    source = schema_source_with_hooks(pytestconfig, config.metadata, config.alembic_ini)
     try:
         target: DatabaseTarget = config.database.for_live_server(directory)
     except SettingError as exc:
         pytest.fail(str(exc), pytrace=False)
 
     try:
-        stack.enter_context(created_database(target, metadata, seed_with_hooks(pytestconfig)))
+        stack.enter_context(created_database(target, source))
     except DatabaseError as exc:
         pytest.fail(str(exc), pytrace=False)
     return target.test_url.render_as_string(hide_password=False)
