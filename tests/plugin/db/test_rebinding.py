@@ -80,8 +80,9 @@ def test_the_services_own_dependency_runs_in_the_tests_transaction(pytester: pyt
     result.assert_outcomes(passed=3)
 
 
-def test_under_xdist_each_worker_rebinds_to_its_own_database(pytester: pytest.Pytester) -> None:
-    project(pytester, *PATTERNS["module-sessionmaker"]).makepyfile(REQUESTS_AND_DB_SESSION)
+@pytest.mark.parametrize("pattern", ["module-sessionmaker", "lifespan-engine-on-state"])
+def test_under_xdist_each_worker_rebinds_to_its_own_database(pytester: pytest.Pytester, pattern: str) -> None:
+    project(pytester, *PATTERNS[pattern]).makepyfile(REQUESTS_AND_DB_SESSION)
     pytester.runpytest_subprocess("-n", "2", timeout=240).assert_outcomes(passed=3)
 
 

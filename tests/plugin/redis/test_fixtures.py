@@ -170,3 +170,10 @@ def test_a_getter_named_as_the_client_is_refused_with_the_fix(pytester: pytest.P
     run_setup_error(
         pytester, "mock_redis", "*svc_redis_client is 'service:module_redis', a function; name the attribute*"
     )
+
+
+def test_the_apps_redis_client_under_xdist(pytester: pytest.Pytester) -> None:
+    pytester.copy_example("rebinding/service.py")
+    pytester.makeini(REDIS_PLACE_INI.format(app="state_maker_app", place="app.state.redis"))
+    pytester.makepyfile(HITS)
+    pytester.runpytest_subprocess("-n", "2", timeout=240).assert_outcomes(passed=3)
