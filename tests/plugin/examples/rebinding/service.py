@@ -86,40 +86,47 @@ async def db_from_state_engine(request: Request) -> AsyncIterator[AsyncSession]:
             yield s
 
 
+async def add_item(session: AsyncSession, name: str) -> dict[str, Any]:
+    """What the create handlers do with their session: add and flush (never commit), 409 on a duplicate."""
+    item = Item(name=name)
+    session.add(item)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise HTTPException(409, detail=f"{name} exists") from None
+    return {"id": item.id, "name": name}
+
+
+async def find_item(session: AsyncSession, name: str) -> Item:
+    item = await session.scalar(select(Item).where(Item.name == name))
+    if item is None:
+        raise HTTPException(404)
+    return item
+
+
 def routes(get_db: Callable[..., Any]) -> APIRouter:
+    """Handlers on the request's session from the app's dependency; they only flush."""
     router = APIRouter()
     Db = Annotated[AsyncSession, Depends(get_db)]
 
     @router.post("/items/{name}", status_code=201)
     async def create(name: str, db: Db) -> dict[str, Any]:
-        item = Item(name=name)
-        db.add(item)
-        try:
-            await db.flush()
-        except IntegrityError:
-            raise HTTPException(409, detail=f"{name} exists") from None
-        return {"id": item.id, "name": name}
+        return await add_item(db, name)
 
     @router.get("/items/{name}")
     async def read(name: str, db: Db) -> dict[str, Any]:
-        item = await db.scalar(select(Item).where(Item.name == name))
-        if item is None:
-            raise HTTPException(404)
+        item = await find_item(db, name)
         return {"id": item.id, "name": item.name, "note": item.note}
 
     @router.patch("/items/{name}")
     async def annotate(name: str, note: str, db: Db) -> dict[str, Any]:
-        item = await db.scalar(select(Item).where(Item.name == name))
-        if item is None:
-            raise HTTPException(404)
-        item.note = note
+        (await find_item(db, name)).note = note
         await db.flush()
-        return {"id": item.id, "note": note}
+        return {"note": note}
 
     @router.post("/fail/{name}")
     async def fail(name: str, db: Db) -> None:
-        db.add(Item(name=name))
-        await db.flush()
+        await add_item(db, name)
         raise HTTPException(500, detail="failed after a write: the dependency rolls back")
 
     return router
@@ -137,37 +144,25 @@ def sessionmaker_routes() -> APIRouter:
     @router.post("/items/{name}", status_code=201)
     async def create(name: str, maker: Maker) -> dict[str, Any]:
         async with maker() as session, session.begin():
-            item = Item(name=name)
-            session.add(item)
-            try:
-                await session.flush()
-            except IntegrityError:
-                raise HTTPException(409, detail=f"{name} exists") from None
-            return {"id": item.id, "name": name}
+            return await add_item(session, name)
 
     @router.get("/items/{name}")
     async def read(name: str, maker: Maker) -> dict[str, Any]:
         async with maker() as session:
-            item = await session.scalar(select(Item).where(Item.name == name))
-            if item is None:
-                raise HTTPException(404)
+            item = await find_item(session, name)
             return {"id": item.id, "name": item.name, "note": item.note}
 
     @router.patch("/items/{name}")
     async def annotate(name: str, note: str, maker: Maker) -> dict[str, Any]:
         async with maker() as session:
-            item = await session.scalar(select(Item).where(Item.name == name))
-            if item is None:
-                raise HTTPException(404)
-            item.note = note
+            (await find_item(session, name)).note = note
             await session.commit()
-            return {"id": item.id, "note": note}
+            return {"note": note}
 
     @router.post("/fail/{name}")
     async def fail(name: str, maker: Maker) -> None:
         async with maker() as session, session.begin():
-            session.add(Item(name=name))
-            await session.flush()
+            await add_item(session, name)
             raise HTTPException(500, detail="failed inside begin(): rolled back")
 
     return router
