@@ -61,10 +61,13 @@ def _live_database(
     except SettingError as exc:
         pytest.fail(str(exc), pytrace=False)
 
+    failure: str | None = None
     try:
         stack.enter_context(created_database(target, source))
     except DatabaseError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        failure = str(exc)
+    if failure is not None:  # outside the except block: pytest would print the message twice, chained
+        pytest.fail(failure, pytrace=False)
     return target.test_url.render_as_string(hide_password=False)
 
 
