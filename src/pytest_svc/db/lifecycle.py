@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -35,6 +36,13 @@ if TYPE_CHECKING:
     from pytest_svc.db.migrations import Migrations
 
 CREATED_BY_MARKER = "created by pytest-svc"
+# A SQLite file the plugin creates carries this in its header (PRAGMA application_id, "svc!"): the file's
+# counterpart of the PostgreSQL comment.
+SQLITE_MARKER = 0x73766321
+NOT_OURS_FILE_MESSAGE = (
+    "pytest-svc: {path!r} already exists and was not created by pytest-svc, so it is left alone. Remove it "
+    "yourself, or choose another file name in --svc-db-url / SVC_DB_URL (the test database is test_<name>)."
+)
 NOT_OURS_MESSAGE = (
     "pytest-svc: database {name!r} already exists on the server and was not created by pytest-svc, so it is left "
     "alone. Drop it yourself, or choose another database name in --svc-db-url / SVC_DB_URL (the test database is "
@@ -125,15 +133,30 @@ async def _postgres_drop(target: DatabaseTarget) -> None:
         await admin.dispose()
 
 
+def _is_marked_sqlite_file(path: Path) -> bool:
+    # The stdlib driver, read-only: nothing is written to a file that may not be ours.
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            return bool(db.execute("PRAGMA application_id").fetchone()[0] == SQLITE_MARKER)
+    except sqlite3.DatabaseError:  # not a SQLite file at all
+        return False
+
+
 def _sqlite_file_prepare(target: DatabaseTarget, reuse: bool, schemas: tuple[str, ...]) -> bool:
     path = Path(target.test_name)
     created = True
     if path.exists():
+        if not _is_marked_sqlite_file(path):
+            raise DatabaseError(NOT_OURS_FILE_MESSAGE.format(path=str(path)))
         if reuse:
             created = False
-        else:
+        else:  # ours, left by an interrupted run (or kept by --svc-reuse-db): safe to replace
             _sqlite_file_remove(target)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if created:
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            db.execute(f"PRAGMA application_id = {SQLITE_MARKER}")  # the file's header carries the mark
+            db.commit()
     if schemas:
         schema_directory(path).mkdir(exist_ok=True)
     return created
