@@ -40,6 +40,7 @@ TRIO_MESSAGE = (
 LOOP_BOUND_FIXTURES = (
     "db_session",
     "db_sessionmaker",
+    "db_connection",
     "mock_redis",
     "app",
     "client",

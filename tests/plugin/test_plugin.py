@@ -20,6 +20,7 @@ PUBLIC_FIXTURES: dict[str, ModuleType] = {
     "db_engine": db_fixtures,
     "db_sessionmaker": db_fixtures,
     "db_session": db_fixtures,
+    "db_connection": db_fixtures,
     "query_counter": query_counter,
     "assert_max_queries": query_counter,
     "mock_redis": redis_fixtures,

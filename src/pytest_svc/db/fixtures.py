@@ -147,3 +147,16 @@ def db_session(request: pytest.FixtureRequest) -> AsyncSession:
     _require_metadata(request, "db_session")
     transaction: TestTransaction = request.getfixturevalue("_svc_transaction")
     return transaction.open_session()
+
+
+@pytest.fixture
+def db_connection(request: pytest.FixtureRequest) -> AsyncConnection:
+    """The test's ``AsyncConnection``, inside the outer transaction every session of the test joins.
+
+    For Core statements and raw SQL (``await db_connection.execute(text(...))``): what runs on it is seen by
+    ``db_session`` and the app's sessions and rolled back with the test. Never ``commit()`` or ``rollback()`` it:
+    that ends the test's own transaction (use ``db_session`` for commits, which release savepoints).
+    """
+    _require_metadata(request, "db_connection")
+    transaction: TestTransaction = request.getfixturevalue("_svc_transaction")
+    return transaction.connection

@@ -157,7 +157,7 @@ def test_seed_hook_runs_once_and_tests_roll_back_to_it(sample_project: pytest.Py
     sample_project.runpytest().assert_outcomes(passed=3)
 
 
-@pytest.mark.parametrize("fixture", ["db_engine", "db_sessionmaker", "db_session"])
+@pytest.mark.parametrize("fixture", ["db_engine", "db_sessionmaker", "db_session", "db_connection"])
 def test_a_db_fixture_without_metadata_names_itself_and_the_setting(pytester: pytest.Pytester, fixture: str) -> None:
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     message = f"*svc_metadata is not set, and the {fixture} fixture needs it.*"
@@ -281,3 +281,25 @@ def test_reuse_db_keeps_the_postgres_database_between_runs(sample_project: pytes
         assert pg_admin(f"SELECT 1 FROM pg_database WHERE datname = '{test_name}'") == []
     finally:
         pg_admin(f'DROP DATABASE IF EXISTS "{test_name}" WITH (FORCE)')
+
+
+def test_db_connection_is_the_tests_connection_and_rolled_back(sample_project: pytest.Pytester) -> None:
+    sample_project.makepyfile(
+        """
+        import pytest
+        from sqlalchemy import func, select, text
+        from sampleapp import Item
+
+        pytestmark = pytest.mark.asyncio
+
+        async def test_raw_sql_is_seen_by_the_sessions(db_connection, db_session, client):
+            await db_connection.execute(text("INSERT INTO items (name) VALUES ('raw')"))
+            assert (await db_session.scalars(select(Item.name))).all() == ["raw"]
+            assert (await client.get("/items")).json() == ["raw"]
+            assert (await db_session.connection()).sync_connection is db_connection.sync_connection
+
+        async def test_and_rolled_back(db_connection):
+            assert await db_connection.scalar(select(func.count()).select_from(Item)) == 0
+        """
+    )
+    sample_project.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
