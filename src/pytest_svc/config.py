@@ -136,6 +136,11 @@ class SvcConfig:
     def reuse_db(self) -> bool:
         return self.raw.flag("reuse_db")
 
+    @property
+    def has_schema_source(self) -> bool:
+        """Whether the test database can be built: from ``svc_metadata`` or from ``svc_alembic_ini``'s migrations."""
+        return self.alembic_ini is not None or self.metadata is not None
+
     @functools.cached_property
     def database(self) -> DatabaseTarget:
         """The database the run tests against (SQLAlchemy is imported to parse its URL)."""

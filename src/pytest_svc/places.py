@@ -14,7 +14,7 @@ import inspect
 from collections.abc import Iterator
 from typing import Any
 
-from pytest_svc.settings import SettingError, import_object, setting_problem
+from pytest_svc.settings import SettingError, check_object_spec, import_object, setting_problem
 
 APP_PREFIX = "app."
 NOT_A_PLACE = 'is {spec!r}; it must be "module:attribute" or an attribute of the app such as "app.state.NAME".'
@@ -42,7 +42,7 @@ class Place:
 
     @classmethod
     def parse(cls, setting: str, spec: str) -> Place:
-        """Check the syntax, importing nothing: a malformed value is a usage error when the session starts."""
+        """Check the value, running none of the app's code: a malformed one is a usage error at session start."""
         if spec.startswith(APP_PREFIX):
             names = spec.split(".")[1:]
         else:
@@ -50,6 +50,8 @@ class Place:
             names = [*module.split("."), *attr.split(".")] if sep and module and attr else []
         if not names or not all(name.isidentifier() for name in names):
             raise SettingError(setting_problem(setting, NOT_A_PLACE.format(spec=spec)))
+        if not spec.startswith(APP_PREFIX):
+            check_object_spec(setting, spec)  # as every "module:attr" setting: its package must be findable
         return cls(setting, spec)
 
     @property

@@ -123,22 +123,14 @@ def restore_overrides(app: Any, saved: Mapping[Any, Any]) -> None:
         app.dependency_overrides.update(saved)
 
 
-def before_schema_with_hooks(config: pytest.Config) -> Callable[[Connection], None]:
-    """The callback that runs every ``pytest_svc_before_schema`` implementation on a new database."""
+def connection_hook(config: pytest.Config, name: str) -> Callable[[Connection], None]:
+    """A callback that runs every implementation of hook ``name`` (``pytest_svc_seed_db``, ...) on a connection."""
+    hook = getattr(config.hook, name)
 
-    def before_schema(connection: Connection) -> None:
-        config.hook.pytest_svc_before_schema(config=config, connection=connection)
+    def call(connection: Connection) -> None:
+        hook(config=config, connection=connection)
 
-    return before_schema
-
-
-def seed_with_hooks(config: pytest.Config) -> Callable[[Connection], None]:
-    """The seed callback that runs every ``pytest_svc_seed_db`` implementation on a new database."""
-
-    def seed(connection: Connection) -> None:
-        config.hook.pytest_svc_seed_db(config=config, connection=connection)
-
-    return seed
+    return call
 
 
 def schema_source_with_hooks(
@@ -152,4 +144,5 @@ def schema_source_with_hooks(
         from pytest_svc.db.migrations import Migrations  # Alembic is imported only by projects that use it
 
         migrations = Migrations(alembic_ini)
-    return SchemaSource(metadata, migrations, before_schema_with_hooks(config), seed_with_hooks(config))
+    before_schema = connection_hook(config, "pytest_svc_before_schema")
+    return SchemaSource(metadata, migrations, before_schema, connection_hook(config, "pytest_svc_seed_db"))

@@ -30,8 +30,7 @@ class _TestDatabase:
 def _require_metadata(request: pytest.FixtureRequest, fixture: str) -> None:
     # Checked by each public fixture before the session-wide database is made, so the message names the fixture
     # the test asked for (pytest-sqla's thin dispatchers). Migrations alone are a schema source too.
-    config = svc_config(request.config)
-    if config.metadata is None and config.alembic_ini is None:
+    if not svc_config(request.config).has_schema_source:
         pytest.fail(missing_setting("metadata", fixture), pytrace=False)
 
 
@@ -42,7 +41,7 @@ def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
     from pytest_svc.wiring import schema_source_with_hooks
 
     config = svc_config(pytestconfig)
-    if config.metadata is None and config.alembic_ini is None:  # the public fixtures checked first, naming themselves
+    if not config.has_schema_source:  # the public fixtures checked first, naming themselves
         pytest.fail(missing_setting("metadata", "db_engine"), pytrace=False)
     target = config.database
     source = schema_source_with_hooks(pytestconfig, config.metadata, config.alembic_ini)

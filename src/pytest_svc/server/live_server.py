@@ -53,7 +53,7 @@ def _live_database(
 
     if config.db_dependency is None and config.db_bind is None:
         return None
-    if config.metadata is None and config.alembic_ini is None:
+    if not config.has_schema_source:
         pytest.fail(missing_setting("metadata", "live_server"), pytrace=False)
     source = schema_source_with_hooks(pytestconfig, config.metadata, config.alembic_ini)
     try:
