@@ -138,6 +138,10 @@ NOT_A_SPEC = 'is {spec!r}; it must be "module:attribute".'
 IMPORT_FAILED = "is {spec!r}, but importing {module!r} failed: {error}"
 NO_ATTRIBUTE = "is {spec!r}, but {module!r} has no attribute {attr!r}."
 NOT_A_DEPENDENCY = "is {spec!r}, which is {kind}, not a dependency callable."
+NOT_ON_PATH = (
+    "\n  If {top!r} is your project's package, put it on sys.path: pythonpath = [\".\"] under "
+    "[tool.pytest.ini_options], or install the project (pip install -e .)."
+)
 
 
 class SettingError(Exception):
@@ -251,7 +255,8 @@ def check_object_spec(name: str, spec: str) -> None:
         found = top in sys.modules
     if not found:
         error = f"ModuleNotFoundError: No module named {top!r}"
-        raise SettingError(setting_problem(name, IMPORT_FAILED.format(spec=spec, module=module_name, error=error)))
+        problem = IMPORT_FAILED.format(spec=spec, module=module_name, error=error) + NOT_ON_PATH.format(top=top)
+        raise SettingError(setting_problem(name, problem))
 
 
 def import_object(name: str, spec: str) -> Any:
