@@ -139,7 +139,7 @@ IMPORT_FAILED = "is {spec!r}, but importing {module!r} failed: {error}"
 NO_ATTRIBUTE = "is {spec!r}, but {module!r} has no attribute {attr!r}."
 NOT_A_DEPENDENCY = "is {spec!r}, which is {kind}, not a dependency callable."
 NOT_ON_PATH = (
-    "\n  If {top!r} is your project's package, put it on sys.path: pythonpath = [\".\"] under "
+    '\n  If {top!r} is your project\'s package, put it on sys.path: pythonpath = ["."] under '
     "[tool.pytest.ini_options], or install the project (pip install -e .)."
 )
 
