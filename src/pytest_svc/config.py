@@ -51,6 +51,8 @@ BIND_AND_DEPENDENCY = (
     "written); svc_db_dependency replaces the dependency instead. Keep one: unset svc_db_dependency."
 )
 NOT_A_LIFESPAN = "is {raw!r}; it must be per-test (the default: the app's lifespan runs once per test) or off."
+NOT_A_TIMEOUT = "is {raw!r}; it must be a number of seconds greater than 0."
+DEFAULT_TEARDOWN_TIMEOUT = 10.0
 NOT_A_BASE_URL = "is {raw!r}; it must be an http:// or https:// URL with a host (and an optional path prefix)."
 NO_ALEMBIC_INI = "is {path!r}, which is not a file; name the project's alembic.ini (relative to the ini file)."
 
@@ -113,6 +115,18 @@ def _base_url(raw: str | None) -> str:
     return raw.strip()
 
 
+def _seconds(name: str, raw: str | None, default: float) -> float:
+    if not raw:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise SettingError(setting_problem(name, NOT_A_TIMEOUT.format(raw=raw)))
+    return seconds
+
+
 @dataclasses.dataclass(frozen=True)
 class SvcConfig:
     """Everything the fixtures need to know, checked once when the session starts.
@@ -127,6 +141,7 @@ class SvcConfig:
     redis: RedisTarget
     lifespan: Lifespan = "per-test"
     base_url: str = DEFAULT_BASE_URL
+    db_teardown_timeout: float = DEFAULT_TEARDOWN_TIMEOUT  # seconds (svc_db_teardown_timeout)
     db_bind: Place | None = None  # where the app makes its sessions from (svc_db_bind), resolved when needed
     redis_client: Place | None = None  # where the app keeps its Redis client (svc_redis_client)
     alembic_ini: Path | None = None  # migrations as the schema source (svc_alembic_ini)
@@ -209,6 +224,9 @@ class SvcConfig:
             ),
             lifespan=_lifespan(raw.get("lifespan")),
             base_url=_base_url(raw.get("base_url")),
+            db_teardown_timeout=_seconds(
+                "db_teardown_timeout", raw.get("db_teardown_timeout"), DEFAULT_TEARDOWN_TIMEOUT
+            ),
             db_bind=places.get("db_bind"),
             redis_client=places.get("redis_client"),
             alembic_ini=Path(alembic_ini) if alembic_ini else None,

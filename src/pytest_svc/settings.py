@@ -111,6 +111,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("lifespan", "text", "run the app's lifespan per test (per-test, the default) or not at all (off)", "off"),
     Setting("base_url", "text", "the base URL (host and path prefix) of the app's test clients", "http://test"),
+    Setting(
+        "db_teardown_timeout",
+        "text",
+        "seconds a test's database teardown may take (cancelling the tasks the test left running, rolling back) "
+        "before the connection is closed and the test fails; default 10",
+        "30",
+    ),
     Setting("reuse_db", "flag", "keep the test database at the end of the run and reuse it next time", "true"),
     Setting(
         "redis_allow_flush",

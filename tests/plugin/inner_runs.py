@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 # How a project runs its async tests: (extra ini lines, the test module's marker line).
@@ -15,6 +17,8 @@ RUNNERS = {
 }
 
 ONE_ASYNC_TEST = """
+import os
+
 import pytest
 
 @pytest.mark.asyncio
@@ -71,3 +75,20 @@ def models_module(imports: str, models: str) -> str:
     base = "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\n"
     base += "class Base(DeclarativeBase):\n    pass\n"
     return f"{imports.strip()}\n{base}\n{models}"
+
+
+ON_POSTGRES = bool(os.environ.get("SVC_DB_URL"))
+
+# The command-line arguments that put an inner run on each database backend (PostgreSQL: the outer SVC_DB_URL).
+BACKENDS = {
+    "sqlite-memory": ("--svc-db-url=sqlite+aiosqlite://",),
+    "sqlite-file": ("--svc-db-url=sqlite+aiosqlite:///data/app.db",),
+    "postgresql": (),
+}
+
+
+def backend_args(backend: str) -> tuple[str, ...]:
+    """The arguments for ``backend`` (a key of :data:`BACKENDS`); skips PostgreSQL when no server is configured."""
+    if backend == "postgresql" and not ON_POSTGRES:
+        pytest.skip("needs SVC_DB_URL pointing at PostgreSQL (CI's second pass sets it)")
+    return BACKENDS[backend]

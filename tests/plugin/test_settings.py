@@ -50,6 +50,7 @@ EXAMPLES = {
     "svc_redis_url": "redis://127.0.0.1:6379/0",
     "svc_lifespan": "off",
     "svc_base_url": "http://test",
+    "svc_db_teardown_timeout": "30",
     "svc_reuse_db": "true",  # flags are shown unquoted: a TOML boolean
 }
 
@@ -176,6 +177,16 @@ SESSION_START_ERRORS = [
             ("port", "http://api.example.com:https/"),
             ("query", "http://test/?x=1"),
         ]
+    ),
+    *(
+        pytest.param(
+            "svc_db_teardown_timeout",
+            raw,
+            "ini",
+            f"is {raw!r}; it must be a number of seconds greater than 0.",
+            id=f"teardown-timeout-{problem}",
+        )
+        for problem, raw in [("words", "soon"), ("zero", "0"), ("negative", "-1"), ("nan", "nan")]
     ),
     pytest.param(
         "svc_reuse_db",

@@ -31,11 +31,14 @@ async def call_at_loop_shutdown(close: Callable[[], Awaitable[None]]) -> None:
     """Arrange for ``close()`` to run inside the current loop when the loop shuts down its async generators."""
 
     async def guard() -> AsyncIterator[None]:
+        from pytest_svc.db.guards import plugin_work
+
         try:
             yield
         finally:
             try:
-                await close()
+                with plugin_work():
+                    await close()
             except Exception:  # the server may have dropped it already (DROP DATABASE ... WITH (FORCE))
                 log.debug("pytest-svc: closing a loop's connection failed", exc_info=True)
             _parked_guards.discard(agen)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
     from pytest_svc.db.connections import ConnectionSource
+    from pytest_svc.db.lifecycle import SchemaSource
     from pytest_svc.db.sessions import TestTransaction
 
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 class _TestDatabase:
     engine: AsyncEngine
     connections: ConnectionSource
+    source: SchemaSource
+    teardown_timeout: float
 
 
 def _require_metadata(request: pytest.FixtureRequest, fixture: str) -> None:
@@ -34,9 +37,17 @@ def _require_metadata(request: pytest.FixtureRequest, fixture: str) -> None:
         pytest.fail(missing_setting("metadata", fixture), pytrace=False)
 
 
+async def _closed(connections: ConnectionSource) -> None:
+    from pytest_svc.db.guards import plugin_work
+
+    with plugin_work():
+        await connections.close()
+
+
 @pytest.fixture(scope="session")
 def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
     from pytest_svc.db.connections import ConnectionPerLoop, SharedConnection
+    from pytest_svc.db.guards import guard_engine
     from pytest_svc.db.lifecycle import DatabaseError, drop_test_database, prepare_test_database, run_blocking
     from pytest_svc.wiring import schema_source_with_hooks
 
@@ -55,8 +66,9 @@ def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
     connections: ConnectionSource = (
         ConnectionPerLoop(engine) if target.kind == "postgresql" else SharedConnection(engine)
     )
-    yield _TestDatabase(engine, connections)
-    run_blocking(connections.close)
+    guard_engine(engine)
+    yield _TestDatabase(engine, connections, source, config.db_teardown_timeout)
+    run_blocking(lambda: _closed(connections))
     run_blocking(engine.dispose)
     if not config.reuse_db:
         run_blocking(lambda: drop_test_database(target))
@@ -78,46 +90,71 @@ def db_engine(request: pytest.FixtureRequest) -> AsyncEngine:
     return database.engine
 
 
-def _app_bind_rebinding(config: pytest.Config, connection: AsyncConnection) -> contextlib.AbstractContextManager[None]:
+def _app_bind(config: pytest.Config) -> async_sessionmaker[AsyncSession] | AsyncEngine | None:
     # svc_db_bind as a module attribute: the app's sessions join this test's transaction for every test that has
     # one, app or not (the app's services called directly too). An app.state place waits for the app's lifespan.
+    # Resolved before the test's transaction begins, so a wrong setting leaves nothing open.
     place = svc_config(config).db_bind
     if place is None or place.on_app:
-        return contextlib.nullcontext()
-    from pytest_svc.db.rebinding import rebound, resolve_bind
+        return None
+    from pytest_svc.db.rebinding import resolve_bind
 
     try:
-        return rebound(resolve_bind(place), connection)
+        return resolve_bind(place)
     except SettingError as exc:
         pytest.fail(str(exc), pytrace=False)
 
 
+def _rebinding(
+    bind: async_sessionmaker[AsyncSession] | AsyncEngine | None, connection: AsyncConnection
+) -> contextlib.AbstractContextManager[None]:
+    if bind is None:
+        return contextlib.nullcontext()
+    from pytest_svc.db.rebinding import rebound
+
+    return rebound(bind, connection)
+
+
 @async_fixture
-async def _svc_transaction(pytestconfig: pytest.Config, _svc_database: _TestDatabase) -> AsyncIterator[TestTransaction]:
+async def _svc_transaction(
+    request: pytest.FixtureRequest, _svc_database: _TestDatabase
+) -> AsyncIterator[TestTransaction]:
     # The one async fixture behind db_sessionmaker and db_session: each async fixture costs a trip through the
     # runner, and the per-test budget is about a millisecond.
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
+    from pytest_svc.db.guards import guard_for, plugin_work
     from pytest_svc.db.sessions import TestTransaction, registered
+    from pytest_svc.db.teardown import end_test_transaction
 
     connections = _svc_database.connections
-    connection = await connections.acquire()
-    outer = await connection.begin()
+    bind = _app_bind(request.config)
+    with plugin_work():
+        connection = await connections.acquire()
+        guard = guard_for(connection)
     maker = async_sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    problems: list[str] = []
     try:
+        with plugin_work():
+            watch = guard.start(request.node.nodeid)
+            await connection.begin()
         with (
             registered(TestTransaction(connection, maker)) as transaction,
-            _app_bind_rebinding(pytestconfig, connection),
+            _rebinding(bind, connection),
         ):
             try:
                 yield transaction
             finally:
-                if outer.is_active:
-                    await outer.rollback()
-                # Closed after the rollback, the sessions have no savepoint left to undo: no SQL is sent.
-                await transaction.close_sessions()
+                with plugin_work():
+                    problems = await end_test_transaction(
+                        transaction, watch, _svc_database.source, _svc_database.teardown_timeout
+                    )
     finally:
-        await connections.release(connection)
+        guard.stop()
+        with plugin_work():
+            await connections.release(connection)
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import make_url
 
 from tests.plugin.db.test_fixtures import pg_admin
-from tests.plugin.inner_runs import inner_ini, models_module, run_setup_error
+from tests.plugin.inner_runs import BACKENDS, backend_args, inner_ini, models_module, run_setup_error
 
 ON_POSTGRES = bool(os.environ.get("SVC_DB_URL"))
 REPOSITORY = Path(__file__).resolve().parents[3]
@@ -185,19 +185,6 @@ def migrated_project(project: pytest.Pytester) -> pytest.Pytester:
     write_revision(project, 1, USERS)
     write_revision(project, 2, POSTS)
     return project
-
-
-BACKENDS = {
-    "sqlite-memory": ("--svc-db-url=sqlite+aiosqlite://",),
-    "sqlite-file": ("--svc-db-url=sqlite+aiosqlite:///data/app.db",),
-    "postgresql": (),  # SVC_DB_URL
-}
-
-
-def backend_args(backend: str) -> tuple[str, ...]:
-    if backend == "postgresql" and not ON_POSTGRES:
-        pytest.skip("needs SVC_DB_URL pointing at PostgreSQL (CI's second pass sets it)")
-    return BACKENDS[backend]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

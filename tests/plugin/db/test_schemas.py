@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import make_url
 
 from tests.plugin.db.test_fixtures import pg_admin
-from tests.plugin.inner_runs import inner_ini
+from tests.plugin.inner_runs import BACKENDS, backend_args, inner_ini
 
 ON_POSTGRES = bool(os.environ.get("SVC_DB_URL"))
 
@@ -146,21 +146,14 @@ def test_the_live_server_sees_the_schemas(live_server):
     assert httpx.get(live_server.url + "/invoices").json() == [["live@example.com", 100]]
 """
 
-BACKENDS = {
-    "sqlite-memory": ("--svc-db-url=sqlite+aiosqlite://",),
-    "sqlite-file": ("--svc-db-url=sqlite+aiosqlite:///data/app.db",),
-    "postgresql": (),  # SVC_DB_URL
-}
-
 
 def schema_project(pytester: pytest.Pytester, backend: str) -> tuple[str, ...]:
     """The two-schema project with the hook's conftest; the arguments that select ``backend``."""
-    if backend == "postgresql" and not ON_POSTGRES:
-        pytest.skip("needs SVC_DB_URL pointing at PostgreSQL (CI's second pass sets it)")
+    args = backend_args(backend)
     pytester.makepyfile(schemaapp=SCHEMA_APP)
     pytester.makefile(".ini", pytest=SCHEMA_INI)
     pytester.makeconftest(BEFORE_SCHEMA_CONFTEST)
-    return BACKENDS[backend]
+    return args
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
