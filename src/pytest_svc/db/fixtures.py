@@ -47,7 +47,7 @@ async def _closed(connections: ConnectionSource) -> None:
 @pytest.fixture(scope="session")
 def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
     from pytest_svc.db.connections import ConnectionPerLoop, SharedConnection
-    from pytest_svc.db.guards import guard_engine
+    from pytest_svc.db.guards import commits_guarded
     from pytest_svc.db.lifecycle import DatabaseError, drop_test_database, prepare_test_database, run_blocking
     from pytest_svc.wiring import schema_source_with_hooks
 
@@ -66,8 +66,8 @@ def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
     connections: ConnectionSource = (
         ConnectionPerLoop(engine) if target.kind == "postgresql" else SharedConnection(engine)
     )
-    guard_engine(engine)
-    yield _TestDatabase(engine, connections, source, config.db_teardown_timeout)
+    with commits_guarded(engine):
+        yield _TestDatabase(engine, connections, source, config.db_teardown_timeout)
     run_blocking(lambda: _closed(connections))
     run_blocking(engine.dispose)
     if not config.reuse_db:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import re
 import threading
 import weakref
@@ -35,7 +36,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 OWN_TRANSACTION_MESSAGE = (
@@ -45,9 +46,10 @@ OWN_TRANSACTION_MESSAGE = (
     "`await db_session.connection()` or the connection of a session."
 )
 ENGINE_COMMIT_MESSAGE = (
-    "pytest-svc: {test} committed through db_engine (a connection of its own, outside the test's transaction); "
-    "the commit was refused, since its data would outlive the test. Write through db_session or db_connection, "
-    "which the test's rollback undoes."
+    "pytest-svc: {test} committed through {engine}, on a connection outside the test's transaction; the commit "
+    "was refused, since its data would outlive the test. Write through db_session or db_connection, which the "
+    "test's rollback undoes. App code that commits on an engine directly (engine.begin()) escapes any test's "
+    "transaction: give it a session from the sessionmaker svc_db_bind names."
 )
 OTHER_LOOP_MESSAGE = (
     "pytest-svc: {test} used its database connection from {other}, but the connection belongs to the test's "
@@ -210,18 +212,45 @@ def _watched() -> Watch | None:
     return next((guard.watch for guard in _guards.values() if guard.watch is not None), None)
 
 
-def guard_engine(engine: AsyncEngine) -> None:
-    """Refuse commits on the engine's other connections (``db_engine.begin()``...) while a test runs."""
+def _same_database(a: URL, b: URL) -> bool:
+    if a.get_backend_name() != b.get_backend_name():
+        return False
+    if a.get_backend_name() == "sqlite":
+        return a.database not in (None, "", ":memory:") and os.path.abspath(a.database) == os.path.abspath(
+            b.database or ""
+        )
+    return (a.host, a.port or 5432, a.database) == (b.host, b.port or 5432, b.database)
+
+
+@contextlib.contextmanager
+def commits_guarded(engine: AsyncEngine) -> Iterator[None]:
+    """Inside the block, refuse commits while a test runs on every connection to ``engine``'s database but the
+    test's own: ``db_engine.begin()``, and the app's own engine when it points at the test database."""
+    url = engine.url
 
     def on_commit(connection: Connection) -> None:
         if connection in _guards:  # a test connection: its own guard decides
             return
-        _loop, task = _running()
         watch = _watched()
-        if watch is not None and (task is None or task not in _plugin_tasks):
-            raise watch.refuse(ENGINE_COMMIT_MESSAGE.format(test=watch.test))
+        if watch is None or (
+            connection.engine is not engine.sync_engine and not _same_database(connection.engine.url, url)
+        ):
+            return
+        _loop, task = _running()
+        if task is None or task not in _plugin_tasks:
+            which = (
+                "db_engine"
+                if connection.engine is engine.sync_engine
+                else f"an engine of its own ({connection.engine.url!r})"
+            )
+            raise watch.refuse(ENGINE_COMMIT_MESSAGE.format(test=watch.test, engine=which))
 
-    event.listen(engine.sync_engine, "commit", on_commit)
+    # Every Engine: the app's own engine on the test database commits outside the test's transaction just the same.
+    event.listen(Engine, "commit", on_commit)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "commit", on_commit)
 
 
 @contextlib.contextmanager

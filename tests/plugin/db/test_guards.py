@@ -132,6 +132,30 @@ def test_a_commit_through_db_engine_is_refused_and_reported(pytester: pytest.Pyt
     result.stdout.fnmatch_lines(["*test_zz_nothing_leaked PASSED*"])
 
 
+OWN_ENGINE_TESTS = """
+from sqlalchemy.ext.asyncio import create_async_engine
+
+
+async def test_commits_through_an_engine_of_its_own(db_engine, db_session):
+    engine = create_async_engine(db_engine.url.render_as_string(hide_password=False))
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(insert(Item).values(name="through the app's engine"))
+    finally:
+        await engine.dispose()
+"""
+
+
+@pytest.mark.parametrize("backend", ["sqlite-file", "postgresql"])
+def test_a_commit_through_another_engine_on_the_test_database_is_refused(
+    pytester: pytest.Pytester, backend: str
+) -> None:
+    result = run(pytester, guard_project(pytester, backend, OWN_ENGINE_TESTS))
+    result.assert_outcomes(passed=1, failed=1, errors=1)
+    result.stdout.fnmatch_lines(["*test_commits_through_an_engine_of_its_own committed through an engine of its own*"])
+    result.stdout.fnmatch_lines(["*test_zz_nothing_leaked PASSED*"])
+
+
 DRIVER_TESTS = """
 async def test_commits_on_the_driver(db_connection, db_session):
     await add(db_session, "behind the back")
