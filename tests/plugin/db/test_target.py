@@ -26,7 +26,13 @@ def test_database_target_derives_a_test_database_per_worker(raw: str, worker: st
 
 @pytest.mark.parametrize(
     "raw",
-    [None, "", "sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:", "sqlite+aiosqlite:///file:app?mode=memory&uri=true"],
+    [
+        None,
+        "",
+        "sqlite+aiosqlite://",
+        "sqlite+aiosqlite:///:memory:",
+        "sqlite+aiosqlite:///file:app?mode=memory&uri=true",
+    ],
 )
 def test_in_memory_sqlite_is_a_named_shared_memory_database_new_per_run_and_worker(raw: str | None) -> None:
     target = DatabaseTarget.parse(raw, "gw3")
