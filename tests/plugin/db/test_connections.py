@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.plugin.db.test_fixtures import ON_POSTGRES, SEED_CONFTEST
+from tests.plugin.db.test_schemas import schema_project
 
 BACKENDS = {
     "sqlite-memory": ("--svc-db-url=sqlite+aiosqlite://",),
@@ -178,3 +179,40 @@ def test_db_engine_connections_inside_a_test_are_never_the_tests(sample_project:
         sample_project.makepyfile(test_engine_writes=MEMORY_WRITE_LOCKED)
     result = sample_project.runpytest_subprocess(*backend_args(backend), "-p", "no:randomly", timeout=TIMEOUT)
     result.assert_outcomes(passed=4 if backend == "sqlite-memory" else 3)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_named_schemas_survive_a_cancelled_statement(pytester: pytest.Pytester, backend: str) -> None:
+    # In memory each schema is a shared-cache database of its own, attached: the keeper holds those too.
+    args = schema_project(pytester, backend)
+    pytester.makepyfile(
+        test_cancelled="""
+import asyncio
+
+import pytest
+from sqlalchemy import func, select, text
+from schemaapp import Invoice, User
+
+pytestmark = pytest.mark.asyncio
+SLOW = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000000) SELECT count(*) FROM n"
+
+
+async def test_times_out(db_session):
+    db_session.add(User(email="before@example.com"))
+    await db_session.flush()
+    slow = "SELECT pg_sleep(10)" if db_session.bind.dialect.name == "postgresql" else SLOW
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(db_session.execute(text(slow)), 0.05)
+
+
+async def test_both_schemas_are_there_and_empty(db_session):
+    assert await db_session.scalar(select(func.count()).select_from(User)) == 0
+    user = User(email="after@example.com")
+    db_session.add(user)
+    await db_session.flush()
+    db_session.add(Invoice(user_id=user.id, cents=1))
+    await db_session.flush()
+"""
+    )
+    result = pytester.runpytest_subprocess(*args, "-p", "no:randomly", timeout=TIMEOUT)
+    result.assert_outcomes(passed=2)
