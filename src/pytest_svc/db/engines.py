@@ -19,6 +19,7 @@ not the database (see :func:`create_test_engine`).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,8 @@ def _interrupt_when_invalidated(engine: AsyncEngine) -> None:
     def _on_invalidate(_dbapi_connection: Any, record: ConnectionPoolEntry, _exception: BaseException | None) -> None:
         driver_connection: Any = record.driver_connection
         if driver_connection is not None and in_greenlet():  # outside one: garbage collection, nothing runs
-            await_only(driver_connection.interrupt())
+            with contextlib.suppress(ValueError):  # aiosqlite: already closed, nothing to interrupt
+                await_only(driver_connection.interrupt())
 
 
 def _memory_attachments(target: DatabaseTarget, schemas: tuple[str, ...]) -> dict[str, str]:
