@@ -59,9 +59,11 @@ class ConnectionSource(Protocol):
 
 
 class SharedConnection:
-    """One connection for the whole session (SQLite: aiosqlite works from any loop, and memory has one anyway).
+    """One connection for the whole session (SQLite: aiosqlite connections work from any loop).
 
-    Keeping it checked out skips the pool's checkout and reset-on-return ROLLBACK on every test.
+    Keeping it checked out skips the pool's checkout and reset-on-return ROLLBACK on every test. One that
+    SQLAlchemy invalidated (a cancelled statement) is replaced by a new one on the same database: in memory, the
+    engine keeps the database alive without it (see :mod:`.engines`).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:

@@ -9,22 +9,32 @@ transactions:
 - :func:`create_served_engine` (``live_server``, load runs) keeps pysqlite's own transaction handling, as a
   production app on SQLite has it: under the tests' explicit ``BEGIN``, concurrent requests that read, then
   write, fail with "database is locked" at once.
+
+In memory, the tests' database is a named shared-cache memory database (see :mod:`.target`) that a keeper
+connection holds open until the engine is disposed: a connection SQLAlchemy invalidates (a statement cancelled
+by a timeout, a task cancelled when its loop closes) is replaced by a new one on the same database, schema and
+seed intact. Every ``connect()`` gets a connection of its own, as on a file; SQLite's shared cache locks tables,
+not the database (see :func:`create_test_engine`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import event, make_url
-from sqlalchemy.engine import URL, Connection
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, NullPool
 from sqlalchemy.util import await_only
+from sqlalchemy.util.concurrency import in_greenlet
 
 from pytest_svc.db.schemas import MEMORY, attach_schemas, attached_files, schema_files
 from pytest_svc.db.sqlite_types import render_for_sqlite
-from pytest_svc.db.target import DatabaseTarget
+from pytest_svc.db.target import SHARED_MEMORY_QUERY, DatabaseTarget
 
 
 def _foreign_keys_on(dbapi_connection: Any) -> None:
@@ -51,22 +61,60 @@ def _enable_sqlite_savepoints(engine: AsyncEngine, schemas: dict[str, str]) -> N
         await_only(driver_connection.execute("BEGIN"))
 
 
+def _interrupt_when_invalidated(engine: AsyncEngine) -> None:
+    # A statement cancelled on the loop (asyncio.wait_for, a task cancelled when its loop closes) goes on
+    # running in aiosqlite's thread, holding its locks; SQLAlchemy's close of the invalidated connection waits
+    # behind it. Interrupting it lets the close, and the cancelled test, end at once.
+    @event.listens_for(engine.sync_engine, "invalidate")
+    def _on_invalidate(_dbapi_connection: Any, record: ConnectionPoolEntry, _exception: BaseException | None) -> None:
+        driver_connection: Any = record.driver_connection
+        if driver_connection is not None and in_greenlet():  # outside one: garbage collection, nothing runs
+            with contextlib.suppress(ValueError):  # aiosqlite: already closed, nothing to interrupt
+                await_only(driver_connection.interrupt())
+
+
+def _memory_attachments(target: DatabaseTarget, schemas: tuple[str, ...]) -> dict[str, str]:
+    # One shared-cache memory database per schema, named after the test database: file:<name>.<schema>?...
+    database = target.test_url.database or ""
+    query = "&".join(f"{key}={value}" for key, value in SHARED_MEMORY_QUERY.items() if key != "uri")
+    return {name: f"{database}.{quote(name, safe='')}?{query}" for name in schemas}
+
+
+def _keep_memory_database(engine: AsyncEngine, target: DatabaseTarget, attached: dict[str, str]) -> None:
+    # A shared-cache memory database lives while one connection to it is open. This one, outside the pool,
+    # holds it (and its attached schemas) until the engine is disposed, whatever the pool's connections go through.
+    args, _ = engine.dialect.create_connect_args(target.test_url)  # the URI its pool's connections open
+    keeper = sqlite3.connect(args[0], uri=True, check_same_thread=False)
+    attach_schemas(keeper, attached)
+
+    @event.listens_for(engine.sync_engine, "engine_disposed")
+    def _on_dispose(_engine: Engine) -> None:
+        keeper.close()
+
+
 def create_test_engine(target: DatabaseTarget, schemas: tuple[str, ...] = ()) -> AsyncEngine:
     """Build the AsyncEngine the tests use, with the named ``schemas`` attached on SQLite.
 
-    In-memory SQLite has exactly one connection (StaticPool), shared by every test: aiosqlite connections
-    work from any loop.  PostgreSQL uses NullPool: asyncpg connections belong to the loop that opened them,
-    so the engine keeps none; db_session keeps one open per event loop instead (see :mod:`.connections`).
+    Each ``connect()`` gets a connection of its own: db_session's is held for the session (see
+    :mod:`.connections`), and ``db_engine.connect()`` in a test gets another, outside the test's transaction. It
+    sees what is committed, never the test's rows; SQLite serialises writers, so it cannot write while the
+    test's transaction has written (a file: "database is locked" after the busy timeout; memory's shared cache
+    locks tables: at once, "database table is locked", also for reading a table the test has written).
+    PostgreSQL uses NullPool: asyncpg connections belong to the loop that opened them, so the engine keeps none;
+    db_session keeps one open per event loop instead. Dispose the engine to let an in-memory database go.
     """
     if target.kind == "postgresql":
         return create_async_engine(target.test_url, poolclass=NullPool)
     if target.kind == "sqlite-memory":
-        engine = create_async_engine(target.test_url, poolclass=StaticPool)
-        attached = dict.fromkeys(schemas, MEMORY)
+        # Stated: SQLAlchemy picks a single-connection pool for mode=memory (deprecated in 2.1).
+        engine = create_async_engine(target.test_url, poolclass=AsyncAdaptedQueuePool)
+        attached = _memory_attachments(target, schemas)
+        _keep_memory_database(engine, target, attached)
     else:
         engine = create_async_engine(target.test_url)
         attached = schema_files(Path(target.test_name), schemas)
     _enable_sqlite_savepoints(engine, attached)
+    _interrupt_when_invalidated(engine)
     render_for_sqlite(engine)
     return engine
 

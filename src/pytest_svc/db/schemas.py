@@ -2,7 +2,8 @@
 
 PostgreSQL: each schema is created inside the test database, so it goes with the database. SQLite has no
 schemas but attached databases, addressed the same way (``auth.users``): every connection the plugin makes
-attaches one per schema. In memory, ``ATTACH DATABASE ':memory:'``; for a file database, one file per schema in
+attaches one per schema. In memory, a shared-cache memory database named after the test database (see
+:mod:`.engines`); for a file database, one file per schema in
 a directory beside it (``test_app.db-schemas/auth.db``), removed with it. The directory is what lets an engine
 in another process (the live server's) attach the same schemas from the database's path alone.
 """

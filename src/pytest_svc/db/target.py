@@ -1,13 +1,17 @@
 """Which database a run tests against: the ``db_url`` setting checked, and the test database derived from it.
 
 The plugin never writes to the database named in ``--svc-db-url``: it derives ``test_<name>`` (and
-``test_<name>_gwN`` under pytest-xdist) from it; :mod:`pytest_svc.db.lifecycle` creates and drops that.
+``test_<name>_gwN`` under pytest-xdist) from it; :mod:`pytest_svc.db.lifecycle` creates and drops that. In memory,
+the test database is a named shared-cache memory database, new for every run and worker
+(``file:test_memory_gw0_<random>?mode=memory&cache=shared``): every connection the plugin opens reaches the same
+one, and :mod:`pytest_svc.db.engines` keeps it alive for the session whatever happens to any one connection.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -22,6 +26,8 @@ DEFAULT_DB_URL = "sqlite+aiosqlite://"
 # What describe() says of DEFAULT_DB_URL, for the header of a run that never parses it (SQLAlchemy unimported).
 DEFAULT_DB_DESCRIPTION = "sqlite+aiosqlite (memory)"
 POSTGRES_NAME_LIMIT = 63
+# A named memory database with SQLite's shared cache: connections opened with this name share one database.
+SHARED_MEMORY_QUERY = {"mode": "memory", "cache": "shared", "uri": "true"}
 
 NOT_A_URL = "is {raw!r}, which is not a database URL."
 NO_ASYNCPG = "names asyncpg, which is not installed: pip install 'pytest-svc[postgres]'."
@@ -85,7 +91,7 @@ class DatabaseTarget:
         if url.drivername == "sqlite+aiosqlite":
             database = url.database or ""
             if database in ("", ":memory:") or url.query.get("mode") == "memory":
-                return cls(url, "sqlite-memory", url)
+                return cls(url, "sqlite-memory", _shared_memory_url(url, worker))
             path = Path(database)
             test_path = path.with_name(f"test_{path.stem}{suffix}{path.suffix}")
             return cls(url, "sqlite-file", url.set(database=str(test_path)))
@@ -102,3 +108,9 @@ class DatabaseTarget:
         hint = DRIVER_HINTS.get(url.drivername)
         fix = f" Use {hint}..." if hint else ""
         raise SettingError(setting_problem("db_url", UNSUPPORTED_DRIVER.format(driver=url.drivername, fix=fix)))
+
+
+def _shared_memory_url(url: URL, worker: str | None) -> URL:
+    # Random, not the process id: pytester runs many inner sessions in one process, and each needs its own.
+    name = f"test_memory_{worker}_" if worker else "test_memory_"
+    return url.set(database=f"file:{name}{uuid.uuid4().hex[:12]}").update_query_dict(SHARED_MEMORY_QUERY)

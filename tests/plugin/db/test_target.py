@@ -24,12 +24,26 @@ def test_database_target_derives_a_test_database_per_worker(raw: str, worker: st
     assert target.test_url.drivername == target.url.drivername
 
 
-@pytest.mark.parametrize("raw", [None, "", "sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"])
-def test_in_memory_sqlite_is_shared_by_name_but_never_a_file(raw: str | None) -> None:
+@pytest.mark.parametrize(
+    "raw",
+    [
+        None,
+        "",
+        "sqlite+aiosqlite://",
+        "sqlite+aiosqlite:///:memory:",
+        "sqlite+aiosqlite:///file:app?mode=memory&uri=true",
+    ],
+)
+def test_in_memory_sqlite_is_a_named_shared_memory_database_new_per_run_and_worker(raw: str | None) -> None:
     target = DatabaseTarget.parse(raw, "gw3")
     assert target.kind == "sqlite-memory"
-    assert target.test_url == target.url
     assert target.describe() == "sqlite+aiosqlite (memory)"
+    assert target.test_url.drivername == "sqlite+aiosqlite"
+    assert target.test_url.query == {"mode": "memory", "cache": "shared", "uri": "true"}
+    assert (target.test_url.database or "").startswith("file:test_memory_gw3_")
+    # Another run in this process (pytester runs), another worker: never the same database.
+    names = {DatabaseTarget.parse(raw, worker).test_url.database for worker in ("gw3", "gw3", "gw4", None)}
+    assert len(names | {target.test_url.database}) == 5
 
 
 def test_database_description_hides_the_password() -> None:
