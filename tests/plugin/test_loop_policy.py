@@ -35,7 +35,7 @@ async def test_second({backend_arg}app, client, db_session, mock_redis):
 @pytest.mark.parametrize("runner", RUNNERS)
 def test_fixtures_share_the_tests_loop(sample_project: pytest.Pytester, runner: str) -> None:
     marker = use_runner(sample_project, runner)
-    if runner == "anyio":
+    if "anyio" in marker:
         sample_project.makeconftest(
             """
             import pytest
@@ -45,7 +45,7 @@ def test_fixtures_share_the_tests_loop(sample_project: pytest.Pytester, runner: 
                 return "asyncio"
             """
         )
-    backend_arg = "anyio_backend, " if runner == "anyio" else ""
+    backend_arg = "anyio_backend, " if "anyio" in marker else ""
     sample_project.makepyfile(test_loops=LOOP_CHECKS.format(marker=marker, backend_arg=backend_arg))
     result = sample_project.runpytest("-v")
     result.assert_outcomes(passed=2)
@@ -105,5 +105,102 @@ def test_sync_test_using_an_async_fixture_gets_a_clear_error(sample_project: pyt
     result.assert_outcomes(errors=1, passed=1)
     result.stdout.fnmatch_lines(
         ["*test_not_async is not an async test, but the fixtures it uses need the event loop (db_session)*"]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+# One inner run per (runner settings, default test loop scope), holding a module per way of marking a test.
+# Each module's first test writes a row through db_session and counts it through the app; the second finds none.
+# The app's lifespan, the session and the Redis client must share the body's loop (on PostgreSQL asyncpg refuses
+# a connection from another loop; on SQLite the lifespan check sees it).
+MARKED_MODULE = """
+import asyncio
+import pytest
+from sqlalchemy import func, select
+from sampleapp import Item
+
+{marker}
+
+async def test_first(app, client, db_session, mock_redis):
+    assert app.state.startup_loop is asyncio.get_running_loop()
+    db_session.add(Item(name="first"))
+    await db_session.flush()
+    assert (await client.get("/items/count")).json() == 1
+    assert await mock_redis.incr("hits") == 1
+    assert (await client.post("/hits")).json() == {{"hits": 2}}
+
+async def test_second(app, client, db_session, mock_redis):
+    assert app.state.startup_loop is asyncio.get_running_loop()
+    assert await db_session.scalar(select(func.count()).select_from(Item)) == 0
+    assert (await client.get("/items/count")).json() == 0
+    assert (await client.post("/hits")).json() == {{"hits": 1}}
+"""
+MARKERS = {
+    "asyncio_marker": "pytestmark = pytest.mark.asyncio",
+    "anyio_marker": "pytestmark = pytest.mark.anyio",
+    "both_markers": "pytestmark = [pytest.mark.anyio, pytest.mark.asyncio]",
+    "unmarked": "",
+}
+# Settings as a project writes them: (pytest.ini lines, whether a bare `async def` test is run, and by whom).
+MODES = {
+    "asyncio-strict": ("asyncio_mode = strict", False),
+    "asyncio-auto": ("asyncio_mode = auto", True),
+    "anyio-auto": ("asyncio_mode = strict\nanyio_mode = auto", True),
+}
+
+
+@pytest.mark.parametrize("loop_scope", ["function", "module", "session"])
+@pytest.mark.parametrize("mode", MODES)
+def test_every_runner_combination(sample_project: pytest.Pytester, mode: str, loop_scope: str) -> None:
+    anyio = pytest.importorskip("anyio")
+    ini_lines, bare_tests_run = MODES[mode]
+    ini = sample_project.path.joinpath("pytest.ini")
+    settings = f"\n{ini_lines}\nasyncio_default_test_loop_scope = {loop_scope}\n"
+    ini.write_text(ini.read_text().replace("asyncio_mode = strict\n", "") + settings)
+    # Under pinned/ anyio runs on asyncio; the top module keeps anyio's own backend parameter.
+    pinned = sample_project.mkdir("pinned")
+    pinned.joinpath("conftest.py").write_text(
+        'import pytest\n\n@pytest.fixture\ndef anyio_backend():\n    return "asyncio"\n'
+    )
+    for name, marker in MARKERS.items():
+        pinned.joinpath(f"test_{name}.py").write_text(MARKED_MODULE.format(marker=marker))
+    sample_project.makepyfile(test_anyio_backends=MARKED_MODULE.format(marker=MARKERS["anyio_marker"]))
+
+    result = sample_project.runpytest_subprocess("-rA", "-p", "no:cacheprovider", timeout=120)
+
+    other_backends = [name for name in anyio.get_available_backends() if name != "asyncio"]
+    unrun = 0 if bare_tests_run else 2
+    result.assert_outcomes(passed=10 - unrun, errors=unrun + 2 * len(other_backends))
+    for test in ("test_first", "test_second"):
+        for name in MARKERS if bare_tests_run else set(MARKERS) - {"unmarked"}:
+            result.stdout.fnmatch_lines([f"PASSED pinned/test_{name}.py::{test}"])
+        result.stdout.fnmatch_lines([f"PASSED test_anyio_backends.py::{test}[[]asyncio[]]"])
+        for backend in other_backends:
+            node = f"test_anyio_backends.py::{test}[[]{backend}[]]"
+            result.stdout.fnmatch_lines([f"ERROR {node} - *"])
+            result.stdout.fnmatch_lines([f"pytest-svc: {node} runs on anyio's '{backend}' backend, but *"])
+        if not bare_tests_run:
+            node = f"pinned/test_unmarked.py::{test}"
+            result.stdout.fnmatch_lines([f"ERROR {node} - *"])
+            result.stdout.fnmatch_lines([f"pytest-svc: {node} is an async test that no plugin runs *"])
+    result.stdout.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*different loop*")
+
+
+def test_an_unmarked_async_test_in_strict_mode_gets_a_clear_error(sample_project: pytest.Pytester) -> None:
+    sample_project.makepyfile(
+        """
+        async def test_not_run(db_session):
+            pass
+        """
+    )
+    result = sample_project.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_not_run is an async test that no plugin runs (asyncio_mode = strict and no marker), so the "
+            "fixtures it uses have no event loop (db_session). Mark it @pytest.mark.asyncio or @pytest.mark.anyio, "
+            "or set asyncio_mode = auto."
+        ]
     )
     result.stdout.no_fnmatch_line("*Traceback*")
