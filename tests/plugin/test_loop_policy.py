@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pytest
@@ -32,8 +33,9 @@ async def test_second({backend_arg}app, client, db_session, mock_redis):
 """
 
 
+# Short test names: an inner run's PostgreSQL database is named after the test, cut to 44 characters.
 @pytest.mark.parametrize("runner", RUNNERS)
-def test_fixtures_share_the_tests_loop(sample_project: pytest.Pytester, runner: str) -> None:
+def test_one_loop(sample_project: pytest.Pytester, runner: str) -> None:
     marker = use_runner(sample_project, runner)
     if "anyio" in marker:
         sample_project.makeconftest(
@@ -109,10 +111,10 @@ def test_sync_test_using_an_async_fixture_gets_a_clear_error(sample_project: pyt
     result.stdout.no_fnmatch_line("*Traceback*")
 
 
-# One inner run per (runner settings, default test loop scope), holding a module per way of marking a test.
-# Each module's first test writes a row through db_session and counts it through the app; the second finds none.
-# The app's lifespan, the session and the Redis client must share the body's loop (on PostgreSQL asyncpg refuses
-# a connection from another loop; on SQLite the lifespan check sees it).
+# The runner matrix: one inner run per (settings, default test loop scope), holding a module per way of marking
+# a test. Each module's first test writes a row through db_session and counts it through the app; the second
+# finds none. The app's lifespan, the session and the Redis client must share the body's loop (on PostgreSQL
+# asyncpg refuses a connection from another loop; on SQLite the lifespan check sees it).
 MARKED_MODULE = """
 import asyncio
 import pytest
@@ -135,23 +137,40 @@ async def test_second(app, client, db_session, mock_redis):
     assert (await client.get("/items/count")).json() == 0
     assert (await client.post("/hits")).json() == {{"hits": 1}}
 """
+# A marker's own loop_scope covers the other loop scopes in the same run; the default scope covers the rest.
 MARKERS = {
     "asyncio_marker": "pytestmark = pytest.mark.asyncio",
+    "asyncio_marker_on_module_loop": 'pytestmark = pytest.mark.asyncio(loop_scope="module")',
+    "asyncio_marker_on_session_loop": 'pytestmark = pytest.mark.asyncio(loop_scope="session")',
     "anyio_marker": "pytestmark = pytest.mark.anyio",
     "both_markers": "pytestmark = [pytest.mark.anyio, pytest.mark.asyncio]",
+    "both_markers_on_module_loop": 'pytestmark = [pytest.mark.anyio, pytest.mark.asyncio(loop_scope="module")]',
+    "both_markers_on_session_loop": 'pytestmark = [pytest.mark.anyio, pytest.mark.asyncio(loop_scope="session")]',
     "unmarked": "",
 }
-# Settings as a project writes them: (pytest.ini lines, whether a bare `async def` test is run, and by whom).
+# Settings as a project writes them: their pytest.ini lines, and whether a bare `async def` test runs at all.
 MODES = {
     "asyncio-strict": ("asyncio_mode = strict", False),
     "asyncio-auto": ("asyncio_mode = auto", True),
     "anyio-auto": ("asyncio_mode = strict\nanyio_mode = auto", True),
 }
+# The default loop scope only decides where bare and anyio-only tests run under asyncio_mode = auto.
+MATRIX = [
+    ("asyncio-strict", "function"),
+    ("asyncio-auto", "function"),
+    ("asyncio-auto", "module"),
+    ("asyncio-auto", "session"),
+    ("anyio-auto", "function"),
+]
 
 
-@pytest.mark.parametrize("loop_scope", ["function", "module", "session"])
-@pytest.mark.parametrize("mode", MODES)
-def test_every_runner_combination(sample_project: pytest.Pytester, mode: str, loop_scope: str) -> None:
+def _node(node: str) -> str:
+    """``node`` as an fnmatch pattern: its ``[param]`` literal."""
+    return re.sub(r"([\[\]])", r"[\1]", node)
+
+
+@pytest.mark.parametrize(("mode", "loop_scope"), MATRIX)
+def test_runner_matrix(sample_project: pytest.Pytester, mode: str, loop_scope: str) -> None:
     anyio = pytest.importorskip("anyio")
     ini_lines, bare_tests_run = MODES[mode]
     ini = sample_project.path.joinpath("pytest.ini")
@@ -168,21 +187,25 @@ def test_every_runner_combination(sample_project: pytest.Pytester, mode: str, lo
 
     result = sample_project.runpytest_subprocess("-rA", "-p", "no:cacheprovider", timeout=120)
 
-    other_backends = [name for name in anyio.get_available_backends() if name != "asyncio"]
-    unrun = 0 if bare_tests_run else 2
-    result.assert_outcomes(passed=10 - unrun, errors=unrun + 2 * len(other_backends))
+    passes, errors = [], {}
     for test in ("test_first", "test_second"):
-        for name in MARKERS if bare_tests_run else set(MARKERS) - {"unmarked"}:
-            result.stdout.fnmatch_lines([f"PASSED pinned/test_{name}.py::{test}"])
-        result.stdout.fnmatch_lines([f"PASSED test_anyio_backends.py::{test}[[]asyncio[]]"])
-        for backend in other_backends:
-            node = f"test_anyio_backends.py::{test}[[]{backend}[]]"
-            result.stdout.fnmatch_lines([f"ERROR {node} - *"])
-            result.stdout.fnmatch_lines([f"pytest-svc: {node} runs on anyio's '{backend}' backend, but *"])
-        if not bare_tests_run:
-            node = f"pinned/test_unmarked.py::{test}"
-            result.stdout.fnmatch_lines([f"ERROR {node} - *"])
-            result.stdout.fnmatch_lines([f"pytest-svc: {node} is an async test that no plugin runs *"])
+        for name in MARKERS:
+            if name == "unmarked" and not bare_tests_run:
+                errors[f"pinned/test_{name}.py::{test}"] = "is an async test that no plugin runs"
+            else:
+                passes.append(f"pinned/test_{name}.py::{test}")
+        for backend in anyio.get_available_backends():
+            node = f"test_anyio_backends.py::{test}[{backend}]"
+            if backend == "asyncio":
+                passes.append(node)
+            else:
+                errors[node] = f"runs on anyio's '{backend}' backend, but pytest-svc's fixtures need asyncio"
+    result.assert_outcomes(passed=len(passes), errors=len(errors))
+    for node in passes:
+        result.stdout.fnmatch_lines([f"PASSED {_node(node)}"])
+    for node, message in errors.items():
+        result.stdout.fnmatch_lines([f"ERROR {_node(node)} - *"])
+        result.stdout.fnmatch_lines([f"pytest-svc: {_node(node)} {message}*"])
     result.stdout.no_fnmatch_line("*Traceback*")
     result.stdout.no_fnmatch_line("*different loop*")
 
