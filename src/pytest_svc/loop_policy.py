@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any, TypeVar, cast
 
 import pytest
+from _pytest.fixtures import SubRequest, resolve_fixture_function
 
 try:
     import pytest_asyncio
@@ -229,15 +230,43 @@ def _runner_for(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureReque
     return _for_anyio(func)
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_fixture_setup(
-    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
-) -> Generator[None, Any, Any]:
+def _users_fixture_runner(fixturedef: pytest.FixtureDef[Any], request: SubRequest) -> Callable[..., Any] | None:
+    """For a project's own async fixture in a test both plugins claim: run it where pytest-asyncio would.
+
+    Its body runs on pytest-asyncio's loop, so a fixture anyio took to its own loop would hand the test objects of
+    another loop. None: leave the fixture alone (not async, a test one plugin runs, or one pytest-asyncio would
+    not take either: an unmarked fixture in strict mode).
+    """
     func = fixturedef.func
-    if not _is_svc_async_fixture(func):
+    item = getattr(request, "_pyfuncitem", request.node)  # a wider fixture's request.node is its module or class
+    if not (inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func)):
+        return None
+    if _pytest_asyncio_loop_scope(item) is None or "anyio_backend" not in request.fixturenames:
+        return None
+    config = request.config
+    auto = (config.getoption("asyncio_mode", None) or config.getini("asyncio_mode")) == "auto"
+    if not (auto or getattr(func, "_force_asyncio_fixture", False)):
+        return None
+    default = config.getini("asyncio_default_fixture_loop_scope")
+    loop_scope = getattr(func, "_loop_scope", None) or (default != "fixture-scope" and default) or fixturedef.scope
+    runner_name = f"_{loop_scope}_scoped_runner"
+    runner = request.getfixturevalue(runner_name)
+    # As pytest-asyncio does: the fixture's teardown runs before its loop closes, whichever scope is wider.
+    request._get_active_fixturedef(runner_name).addfinalizer(functools.partial(fixturedef.finish, request=request))
+    return _on_runner(resolve_fixture_function(fixturedef, request), runner)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: SubRequest) -> Generator[None, Any, Any]:
+    func = fixturedef.func
+    if _is_svc_async_fixture(func):
+        runner = _runner_for(fixturedef, request)
+    elif (users := _users_fixture_runner(fixturedef, request)) is not None:
+        runner = users
+    else:
         return (yield)
     # FixtureDef.func is Final to type checkers; swapping it for one setup is what pytest-asyncio and anyio do too.
-    fixturedef.func = _runner_for(fixturedef, request)  # type: ignore[misc]
+    fixturedef.func = runner  # type: ignore[misc]
     try:
         return (yield)
     finally:

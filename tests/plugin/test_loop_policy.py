@@ -111,6 +111,54 @@ def test_sync_test_using_an_async_fixture_gets_a_clear_error(sample_project: pyt
     result.stdout.no_fnmatch_line("*Traceback*")
 
 
+# The project's own async fixtures in a test both plugins claim: anyio's fixture hook would take them to anyio's
+# loop while pytest-asyncio runs the body; they run where pytest-asyncio would have run them, on the body's loop.
+OWN_FIXTURES = """
+import asyncio
+import pytest
+import pytest_asyncio
+from sqlalchemy import func, select
+from sampleapp import Item
+
+{marker}
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+@{decorator}
+async def made_item(db_session):
+    db_session.add(Item(name="made"))
+    await db_session.flush()
+    loop = asyncio.get_running_loop()
+    yield loop
+    assert asyncio.get_running_loop() is loop
+    assert await db_session.scalar(select(func.count()).select_from(Item)) == 1
+
+async def test_made(made_item, client):
+    assert made_item is asyncio.get_running_loop()
+    assert (await client.get("/items/count")).json() == 1
+
+async def test_none_left(db_session):
+    assert await db_session.scalar(select(func.count()).select_from(Item)) == 0
+"""
+
+
+@pytest.mark.parametrize(
+    ("runner", "decorator"),
+    [
+        ("anyio-under-asyncio-auto", "pytest.fixture"),
+        ("anyio-under-asyncio-auto", "pytest_asyncio.fixture"),
+        ("anyio-and-asyncio-markers", "pytest_asyncio.fixture"),
+    ],
+    ids=["auto-plain-fixture", "auto-asyncio-fixture", "both-markers"],
+)
+def test_own_fixtures(sample_project: pytest.Pytester, runner: str, decorator: str) -> None:
+    marker = use_runner(sample_project, runner)
+    sample_project.makepyfile(test_own=OWN_FIXTURES.format(marker=marker, decorator=decorator))
+    sample_project.runpytest().assert_outcomes(passed=2)
+
+
 # The runner matrix: one inner run per (settings, default test loop scope), holding a module per way of marking
 # a test. Each module's first test writes a row through db_session and counts it through the app; the second
 # finds none. The app's lifespan, the session and the Redis client must share the body's loop (on PostgreSQL
