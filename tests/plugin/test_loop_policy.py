@@ -93,7 +93,10 @@ def test_anyio_on_trio_gets_a_clear_error(sample_project: pytest.Pytester) -> No
     result.stdout.fnmatch_lines(['*return "asyncio"*'])
 
 
-def test_sync_test_using_an_async_fixture_gets_a_clear_error(sample_project: pytest.Pytester) -> None:
+# A sync test using an async fixture gets a clear error, in either mode.
+@pytest.mark.parametrize("runner", ["asyncio-strict", "asyncio-auto"])
+def test_a_sync_test(sample_project: pytest.Pytester, runner: str) -> None:
+    use_runner(sample_project, runner)
     sample_project.makepyfile(
         """
         def test_not_async(db_session):
