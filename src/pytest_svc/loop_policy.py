@@ -10,7 +10,8 @@ Whichever runner runs the test's body:
 - Both (``@pytest.mark.anyio`` under ``asyncio_mode = auto``, or both markers): pytest-asyncio runs the body, but
   anyio's fixture hook, which pytest calls before pytest-asyncio's, would take every coroutine fixture to anyio's
   own loop.  So the fixture is handed over as a plain generator that drives it on pytest-asyncio's runner for
-  the test's loop scope, which neither plugin touches.
+  the test's loop scope, which neither plugin touches; so is the project's own async fixture that
+  pytest-asyncio would run (on the runner pytest-asyncio would pick for it).
 
 pytest-asyncio decides a fixture's loop from attributes it reads off the fixture function at setup time, so
 this hook, wrapping pytest-asyncio's and anyio's, hands them a copy of the function made for the test's runner.
