@@ -49,14 +49,16 @@ filterwarnings = error
 def _inner_runs_use_their_own_backends(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     # Inner runs inherit SVC_DB_URL / SVC_REDIS_URL, so every plugin test also runs on the real servers in CI.
     # They get a database name of their own (never this session's test_svc) and Redis indexes from 8 up on the
-    # outer run's server.
+    # outer run's server: four per outer xdist worker (an inner run's two workers and their two live servers), so
+    # inner runs on two outer workers never flush each other's keys (16 databases: outer runs of -n 2 at most).
     if url := os.environ.get("SVC_DB_URL"):
         # Prefixed with the outer database's name, so two runs with different names never share an inner one.
         outer = make_url(url)
         name = f"{outer.database}_" + re.sub(r"\W+", "_", request.node.name)[:40].strip("_").lower()
         monkeypatch.setenv("SVC_DB_URL", outer.set(database=name[:44]).render_as_string(hide_password=False))
     if os.environ.get("SVC_REDIS_URL"):
-        monkeypatch.setenv("SVC_REDIS_URL", re.sub(r"/\d+$", "", os.environ["SVC_REDIS_URL"]) + "/8")
+        index = 8 + 4 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+        monkeypatch.setenv("SVC_REDIS_URL", re.sub(r"/\d+$", "", os.environ["SVC_REDIS_URL"]) + f"/{index}")
 
 
 @pytest.fixture

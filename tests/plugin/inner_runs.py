@@ -14,6 +14,9 @@ RUNNERS = {
     "asyncio-auto": ("asyncio_mode = auto", ""),
     "asyncio-auto-session-loop": ("asyncio_mode = auto\nasyncio_default_test_loop_scope = session", ""),
     "anyio": ("", "pytestmark = pytest.mark.anyio"),
+    # pytest-asyncio runs these bodies while anyio's fixture hook wants their fixtures: both claim the test.
+    "anyio-under-asyncio-auto": ("asyncio_mode = auto", "pytestmark = pytest.mark.anyio"),
+    "anyio-and-asyncio-markers": ("", "pytestmark = [pytest.mark.anyio, pytest.mark.asyncio]"),
 }
 
 ONE_ASYNC_TEST = """

@@ -176,8 +176,10 @@ def test_each_xdist_worker_has_its_own_server_database_and_redis(sample_project:
     if os.environ.get("SVC_DB_URL"):
         assert seen[0]["db"].endswith("_gw0_live")
         assert seen[1]["db"].endswith("_gw1_live")
-    if os.environ.get("SVC_REDIS_URL"):  # the tests use /8 and /9, the live servers the two after them
-        assert [entry["redis"].rsplit("/", 1)[1] for entry in seen] == ["10", "11"]
+    # The tests use the inner run's index and the next; the live servers the two after them.
+    if url := os.environ.get("SVC_REDIS_URL"):
+        base = int(url.rsplit("/", 1)[1])
+        assert [entry["redis"].rsplit("/", 1)[1] for entry in seen] == [str(base + 2), str(base + 3)]
 
 
 def test_the_places_the_lifespan_keeps_resources_in_are_the_servers_own(pytester: pytest.Pytester) -> None:
