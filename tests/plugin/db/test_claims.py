@@ -260,3 +260,15 @@ def test_when_every_name_is_in_use_the_run_says_how_to_go_on(
             args=(f"--svc-db-url={SQLITE_URL}",),
         )
     assert databases_left(sample_project, "sqlite-file") == []
+
+
+def test_a_server_that_cannot_be_reached_for_the_claim_says_how_to_go_on(sample_project: pytest.Pytester) -> None:
+    # The claim is the run's first contact with the server: a refused connection is the usual short message.
+    run_setup_error(
+        sample_project,
+        "db_session",
+        "pytest-svc: cannot prepare the test database 'test_svcclaim_down' on postgresql+asyncpg://postgres@127.0.0.1:1/"
+        "svcclaim_down (--svc-db-url / SVC_DB_URL): *",
+        "*Start the server, fix the URL, or unset it to use in-memory SQLite.",
+        args=("--svc-db-url=postgresql+asyncpg://postgres@127.0.0.1:1/svcclaim_down",),
+    )
