@@ -32,7 +32,7 @@ BACKENDS = [
         marks=pytest.mark.skipif(not ON_POSTGRES, reason="needs SVC_DB_URL pointing at PostgreSQL"),
     ),
 ]
-RUN_TIMEOUT = 120
+RUN_TIMEOUT = 300  # generous: a loaded CI machine is slow, a hang still fails
 
 # Each run seeds one row naming itself, so a run whose database was replaced by the other's sees the wrong row.
 SEED_RUN_NAME = """
@@ -155,7 +155,13 @@ def test_two_runs_with_the_same_url_at_the_same_time_both_pass(sample_project: p
     url = f"--svc-db-url={url_for(backend)}"
     with dropped_afterwards(sample_project, backend):
         runs = [start_run(sample_project, "first", "second", url), start_run(sample_project, "second", "first", url)]
-        outputs = [finish(run) for run in runs]
+        try:
+            outputs = [finish(run) for run in runs]
+        finally:
+            for run in runs:  # a run left behind by a failure must not outlive the test
+                if run.poll() is None:
+                    run.kill()
+                    run.communicate()
         for run, output in zip(runs, outputs, strict=True):
             assert run.returncode == 0, output
             assert "1 passed" in output
