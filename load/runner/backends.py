@@ -36,8 +36,8 @@ def database(db_url: str | None, workdir: Path) -> Iterator[DatabaseTarget]:
     """Create the run's database with the reference app's schema; drop it afterwards, even on failure."""
     raw = db_url or f"sqlite+aiosqlite:///{workdir / 'load.db'}"
     target = DatabaseTarget.parse(raw, DATABASE_SUFFIX if db_url else None)
-    with created_database(target, SchemaSource(Base.metadata)):
-        yield target
+    with created_database(target, SchemaSource(Base.metadata)) as made:
+        yield made.target  # test_<name>_load_2 while another live run holds test_<name>_load
 
 
 @contextlib.contextmanager

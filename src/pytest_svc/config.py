@@ -36,6 +36,10 @@ if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
 SVC_CONFIG_KEY = pytest.StashKey["SvcConfig"]()
+# Lines a fixture leaves for the end of the run (plugin.py prints them); an xdist worker sends its own to the
+# controller under this key of its workeroutput.
+RUN_NOTES_KEY = pytest.StashKey[list[str]]()
+RUN_NOTES_OUTPUT = "svc_run_notes"
 
 _T = TypeVar("_T")
 
@@ -249,3 +253,13 @@ def svc_config(config: pytest.Config) -> SvcConfig:
 def missing_setting(name: str, fixture: str) -> str:
     """The failure message for a fixture that needs a setting nobody set."""
     return setting_problem(name, MISSING_SETTING.format(fixture=fixture))
+
+
+def add_run_note(config: pytest.Config, note: str | None) -> None:
+    """Keep ``note`` (when given) for the end of the run, where pytest-svc prints it; from a worker, too."""
+    if note is None:
+        return
+    config.stash.setdefault(RUN_NOTES_KEY, []).append(note)
+    workeroutput: dict[str, Any] | None = getattr(config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: its terminal is not shown, the controller prints it
+        workeroutput.setdefault(RUN_NOTES_OUTPUT, []).append(note)

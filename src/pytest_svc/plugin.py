@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pytest_svc import hookspecs
-from pytest_svc.config import SVC_CONFIG_KEY, SvcConfig, Worker
+from pytest_svc.config import RUN_NOTES_KEY, RUN_NOTES_OUTPUT, SVC_CONFIG_KEY, SvcConfig, Worker
 from pytest_svc.settings import SETTINGS, SettingError, resolve_settings
 
 # The fixture modules (and the loop policy's hook), registered once here.
@@ -76,3 +76,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def pytest_report_header(config: pytest.Config) -> str | None:
     svc = config.stash.get(SVC_CONFIG_KEY, None)
     return svc.header() if svc is not None else None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    # pytest-xdist's controller: a worker's notes (a test database used under another name, ...) are printed here.
+    notes = getattr(node, "workeroutput", {}).get(RUN_NOTES_OUTPUT, [])
+    node.config.stash.setdefault(RUN_NOTES_KEY, []).extend(notes)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    if getattr(config, "workerinput", None) is not None:
+        return  # a worker's notes travel to the controller
+    for note in config.stash.get(RUN_NOTES_KEY, []):
+        terminalreporter.write_line(note, yellow=True)

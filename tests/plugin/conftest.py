@@ -14,10 +14,12 @@ from sqlalchemy import make_url
 # imported a second time (asyncpg segfaults), and heavy imports that plugins make in every run (hypothesis's
 # pytest plugin, Faker's) would be paid again per inner run; so they are imported once here, in the outer session.
 # httpx and httpcore too: httpx imports httpcore on first use, and a second httpcore raises errors httpx's
-# first mapping does not know.
+# first mapping does not know. SQLAlchemy's PostgreSQL dialect too: it registers SQL functions in SQLAlchemy's
+# process-wide registry, which warns (an error in inner runs) when the dialect's modules are imported again.
 for _module in (
     "asyncpg",
     "asyncpg.pgproto.pgproto",
+    "sqlalchemy.dialects.postgresql.asyncpg",
     "httpx",
     "httpcore",
     "lupa",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_svc.config import missing_setting, svc_config
+from pytest_svc.config import add_run_note, missing_setting, svc_config
 from pytest_svc.loop_policy import async_fixture
 from pytest_svc.settings import SettingError
 
@@ -48,7 +48,7 @@ async def _closed(connections: ConnectionSource) -> None:
 def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
     from pytest_svc.db.connections import ConnectionPerLoop, SharedConnection
     from pytest_svc.db.guards import commits_guarded
-    from pytest_svc.db.lifecycle import DatabaseError, drop_test_database, prepare_test_database, run_blocking
+    from pytest_svc.db.lifecycle import DatabaseError, claimed_database, run_blocking
     from pytest_svc.wiring import schema_source_with_hooks
 
     config = svc_config(pytestconfig)
@@ -57,21 +57,21 @@ def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
     target = config.database
     source = schema_source_with_hooks(pytestconfig, config.metadata, config.alembic_ini)
     failure: str | None = None
-    try:
-        engine, _created = run_blocking(lambda: prepare_test_database(target, source, config.reuse_db))
-    except DatabaseError as exc:
-        failure = str(exc)
-    if failure is not None:  # failed outside the except block: pytest would print the message twice, chained
-        pytest.fail(failure, pytrace=False)
-    connections: ConnectionSource = (
-        ConnectionPerLoop(engine) if target.kind == "postgresql" else SharedConnection(engine)
-    )
-    with commits_guarded(engine):
-        yield _TestDatabase(engine, connections, source, config.db_teardown_timeout)
-    run_blocking(lambda: _closed(connections))
-    run_blocking(engine.dispose)
-    if not config.reuse_db:
-        run_blocking(lambda: drop_test_database(target))
+    with contextlib.ExitStack() as stack:
+        try:
+            database = stack.enter_context(claimed_database(target, source, config.reuse_db))
+        except DatabaseError as exc:
+            failure = str(exc)
+        if failure is not None:  # failed outside the except block: pytest would print the message twice, chained
+            pytest.fail(failure, pytrace=False)
+        add_run_note(pytestconfig, database.note)
+        engine = database.engine
+        connections: ConnectionSource = (
+            ConnectionPerLoop(engine) if database.target.kind == "postgresql" else SharedConnection(engine)
+        )
+        with commits_guarded(engine):
+            yield _TestDatabase(engine, connections, source, config.db_teardown_timeout)
+        run_blocking(lambda: _closed(connections))
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,10 @@ A new database is built in one transaction: ``pytest_svc_before_schema``, the na
 tables (``create_all``, or the migrations of ``svc_alembic_ini``), then ``pytest_svc_seed_db``. A reused one
 gets missing tables only; a reused one whose migrations are behind the scripts is rebuilt.
 
-A PostgreSQL database the plugin creates carries a comment; a leftover ``test_<name>`` without that comment is
-someone else's and is refused. Session-level work runs through :func:`run_blocking`, on a private loop.
+A PostgreSQL database the plugin creates carries a comment (a SQLite file, its application_id); a leftover
+``test_<name>`` without that mark is someone else's and is refused. A marked one is replaced unless another live
+run holds its name (:mod:`pytest_svc.db.claims`): :func:`claimed_database` then works on the next free name.
+Session-level work runs through :func:`run_blocking`, on a private loop.
 """
 
 from __future__ import annotations
@@ -115,11 +117,15 @@ async def _postgres_prepare(target: DatabaseTarget, reuse: bool) -> bool:
     except DatabaseError:
         raise
     except Exception as exc:
-        server = target.url.render_as_string(hide_password=True)
-        error = f"{type(exc).__name__}: {exc}"
-        raise DatabaseError(CANNOT_PREPARE_MESSAGE.format(name=name, server=server, error=error)) from None
+        raise DatabaseError(_cannot_prepare(target, exc)) from None
     finally:
         await admin.dispose()
+
+
+def _cannot_prepare(target: DatabaseTarget, exc: Exception) -> str:
+    server = target.url.render_as_string(hide_password=True)
+    error = f"{type(exc).__name__}: {exc}"
+    return CANNOT_PREPARE_MESSAGE.format(name=target.test_name, server=server, error=error)
 
 
 async def _postgres_drop(target: DatabaseTarget) -> None:
@@ -249,18 +255,54 @@ async def prepare_test_database(target: DatabaseTarget, source: SchemaSource, re
     return engine, created
 
 
+@dataclasses.dataclass(frozen=True)
+class ClaimedDatabase:
+    """A test database this run holds: its ``engine``, the ``target`` claimed (maybe ``test_<name>_2``), and
+    ``note``, the line the run prints when the first name was in use by another run."""
+
+    engine: AsyncEngine
+    target: DatabaseTarget
+    created: bool
+    note: str | None
+
+
 @contextlib.contextmanager
-def created_database(target: DatabaseTarget, source: SchemaSource) -> Iterator[None]:
+def claimed_database(target: DatabaseTarget, source: SchemaSource, reuse: bool) -> Iterator[ClaimedDatabase]:
+    """Claim a test database name no live run holds, create (or reuse) it, and drop it when the block ends.
+
+    The claim (:mod:`pytest_svc.db.claims`) is held from before the database is made until after it is
+    dropped, so another run never replaces it. ``reuse`` keeps ``test_<name>`` only: a run on a later name
+    starts that one fresh and drops it. The caller closes its connections before the block ends.
+    """
+    from pytest_svc.db.claims import ClaimError, claimed
+
+    with contextlib.ExitStack() as stack:
+        try:
+            claim = stack.enter_context(claimed(target, reuse))
+        except ClaimError as exc:
+            raise DatabaseError(str(exc)) from None
+        except Exception as exc:  # the server is down, or refuses us
+            raise DatabaseError(_cannot_prepare(target, exc)) from None
+        keep = reuse and claim.first_choice
+        engine, created = run_blocking(lambda: prepare_test_database(claim.target, source, keep))
+        try:
+            yield ClaimedDatabase(engine, claim.target, created, claim.note)
+        finally:
+            run_blocking(engine.dispose)
+            if not keep:
+                run_blocking(lambda: drop_test_database(claim.target))
+
+
+@contextlib.contextmanager
+def created_database(target: DatabaseTarget, source: SchemaSource) -> Iterator[ClaimedDatabase]:
     """Create ``target`` fresh with its schema and seed, for another process to use; drop it afterwards.
 
     For the live server's and the load runner's databases: nothing in this process keeps an engine on them.
+    The name is claimed like the tests' database: use the yielded ``target``, which may carry a number.
     """
-    engine, _ = run_blocking(lambda: prepare_test_database(target, source, False))
-    run_blocking(engine.dispose)
-    try:
-        yield
-    finally:
-        run_blocking(lambda: drop_test_database(target))
+    with claimed_database(target, source, reuse=False) as database:
+        run_blocking(database.engine.dispose)
+        yield database
 
 
 async def drop_test_database(target: DatabaseTarget) -> None:

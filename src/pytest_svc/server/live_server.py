@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_svc.config import SvcConfig, missing_setting, svc_config
+from pytest_svc.config import SvcConfig, add_run_note, missing_setting, svc_config
 from pytest_svc.redis.target import RedisRefused, RedisTarget
 from pytest_svc.settings import SettingError
 
@@ -63,12 +63,13 @@ def _live_database(
 
     failure: str | None = None
     try:
-        stack.enter_context(created_database(target, source))
+        database = stack.enter_context(created_database(target, source))
     except DatabaseError as exc:
         failure = str(exc)
     if failure is not None:  # outside the except block: pytest would print the message twice, chained
         pytest.fail(failure, pytrace=False)
-    return target.test_url.render_as_string(hide_password=False)
+    add_run_note(pytestconfig, database.note)
+    return database.target.test_url.render_as_string(hide_password=False)
 
 
 def _live_redis(stack: contextlib.ExitStack, config: SvcConfig) -> str | None:
