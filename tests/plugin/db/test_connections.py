@@ -133,6 +133,7 @@ async def test_engine_connections_are_their_own(db_session, db_connection, db_en
     async with db_engine.begin() as other:  # a transaction of its own: none inside the test's
         assert (await other.get_raw_connection()).driver_connection is not test_driver
         assert await other.scalar(select(IntNote.id)) is None
+        await other.rollback()  # nothing to commit, and a commit through db_engine is not the point here
 
 
 async def test_they_never_see_the_tests_rows(db_session, db_engine):
