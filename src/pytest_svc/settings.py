@@ -113,6 +113,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("base_url", "text", "the base URL (host and path prefix) of the app's test clients", "http://test"),
     Setting("reuse_db", "flag", "keep the test database at the end of the run and reuse it next time", "true"),
     Setting(
+        "db_echo",
+        "flag",
+        "log every SQL statement the test engine sends (SQLAlchemy's echo); a failing test shows its statements",
+        "true",
+    ),
+    Setting(
         "redis_allow_flush",
         "flag",
         "allow flushing a real Redis database that holds keys at session start",

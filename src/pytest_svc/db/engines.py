@@ -13,6 +13,7 @@ transactions:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,20 +52,25 @@ def _enable_sqlite_savepoints(engine: AsyncEngine, schemas: dict[str, str]) -> N
         await_only(driver_connection.execute("BEGIN"))
 
 
-def create_test_engine(target: DatabaseTarget, schemas: tuple[str, ...] = ()) -> AsyncEngine:
+def create_test_engine(
+    target: DatabaseTarget, schemas: tuple[str, ...] = (), options: Mapping[str, Any] | None = None
+) -> AsyncEngine:
     """Build the AsyncEngine the tests use, with the named ``schemas`` attached on SQLite.
+
+    ``options`` are ``db_engine_options``, checked by :mod:`.options` (no pool of their own).
 
     In-memory SQLite has exactly one connection (StaticPool), shared by every test: aiosqlite connections
     work from any loop.  PostgreSQL uses NullPool: asyncpg connections belong to the loop that opened them,
     so the engine keeps none; db_session keeps one open per event loop instead (see :mod:`.connections`).
     """
+    extra = dict(options or {})
     if target.kind == "postgresql":
-        return create_async_engine(target.test_url, poolclass=NullPool)
+        return create_async_engine(target.test_url, poolclass=NullPool, **extra)
     if target.kind == "sqlite-memory":
-        engine = create_async_engine(target.test_url, poolclass=StaticPool)
+        engine = create_async_engine(target.test_url, poolclass=StaticPool, **extra)
         attached = dict.fromkeys(schemas, MEMORY)
     else:
-        engine = create_async_engine(target.test_url)
+        engine = create_async_engine(target.test_url, **extra)
         attached = schema_files(Path(target.test_name), schemas)
     _enable_sqlite_savepoints(engine, attached)
     render_for_sqlite(engine)

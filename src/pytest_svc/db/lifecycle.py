@@ -18,9 +18,9 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
@@ -221,13 +221,17 @@ async def _migrations_are_current(engine: AsyncEngine, migrations: Migrations) -
         return await conn.run_sync(migrations.is_current)
 
 
-async def prepare_test_database(target: DatabaseTarget, source: SchemaSource, reuse: bool) -> tuple[AsyncEngine, bool]:
+async def prepare_test_database(
+    target: DatabaseTarget, source: SchemaSource, reuse: bool, engine_options: Mapping[str, Any] | None = None
+) -> tuple[AsyncEngine, bool]:
     """Create the test database (or reuse it), build the schema, seed it when new; return the engine.
+
+    ``engine_options`` (``db_engine_options``, checked) go to :func:`create_test_engine`.
 
     A reused database whose migrations are not at the scripts' heads is dropped and built again.
     """
     created = await _create_or_reuse(target, source, reuse)
-    engine = create_test_engine(target, source.schemas)
+    engine = create_test_engine(target, source.schemas, engine_options)
     try:
         if (
             not created
