@@ -18,6 +18,7 @@ from sqlalchemy import make_url
 for _module in (
     "asyncpg",
     "asyncpg.pgproto.pgproto",
+    "psycopg",  # db_sync_session's PostgreSQL driver: psycopg_binary is a C extension too
     "httpx",
     "httpcore",
     "lupa",

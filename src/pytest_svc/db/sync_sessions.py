@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from pytest_svc.db.engines import _foreign_keys_on
 from pytest_svc.db.schemas import MEMORY, attach_schemas, schema_files
@@ -100,11 +101,14 @@ def create_sync_test_engine(
     attaches the named ``schemas`` as the async engine does; on a shared in-memory database they are private to
     each connection, so tables in named schemas are not shared with it.
     """
-    engine = create_engine(url, **options)
-    if target.kind != "postgresql":
-        memory = target.kind == "sqlite-memory"
-        attached = dict.fromkeys(schemas, MEMORY) if memory else schema_files(Path(target.test_name), schemas)
-        _sqlite_savepoints(engine, attached)
+    if target.kind == "postgresql":
+        return create_engine(url, poolclass=QueuePool, **options)
+    # Code under test may run in another thread (a sync app behind Starlette's TestClient runs its endpoints in
+    # a worker thread): the test's connection is used by one thread at a time, but not always the same one.
+    engine = create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False}, **options)
+    memory = target.kind == "sqlite-memory"
+    attached = dict.fromkeys(schemas, MEMORY) if memory else schema_files(Path(target.test_name), schemas)
+    _sqlite_savepoints(engine, attached)
     return engine
 
 

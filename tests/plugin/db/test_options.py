@@ -190,13 +190,13 @@ def test_echo_shows_a_failing_tests_sql(sample_project: pytest.Pytester, how: st
         sample_project.makeconftest(OPTIONS_CONFTEST.format(fixture="db_engine_options", value="{'echo': True}"))
         args = ()
     sample_project.makepyfile(ECHO_TEST)
-    result = sample_project.runpytest_subprocess(*args, timeout=60)
+    result = sample_project.runpytest_subprocess(*args, timeout=120)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*Captured*call*", "*SELECT 'svc-echoed'*"])
 
 
 def test_echo_is_off_without_the_flag_or_the_option(sample_project: pytest.Pytester) -> None:
     sample_project.makepyfile(ECHO_TEST.replace("assert db_engine.echo", "assert not db_engine.echo"))
-    result = sample_project.runpytest_subprocess(timeout=60)
+    result = sample_project.runpytest_subprocess(timeout=120)
     result.assert_outcomes(failed=1)
     result.stdout.no_fnmatch_line("*SELECT 'svc-echoed'*")
