@@ -25,6 +25,8 @@ def backend_args(backend: str) -> tuple[str, ...]:
 
 
 SYNC_TESTS = """
+import threading
+
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -70,6 +72,14 @@ def test_raw_sql_on_the_connection_is_seen_by_the_session(db_sync_connection, db
     assert db_sync_session.connection() is db_sync_connection
 
 
+def test_code_in_another_thread_uses_the_same_transaction(db_sync_session, db_sync_sessionmaker):
+    # As a sync app's endpoints behind Starlette's TestClient run, in a worker thread.
+    worker = threading.Thread(target=lambda: add_item(db_sync_sessionmaker(), "from-a-thread"))
+    worker.start()
+    worker.join(timeout=30)
+    assert db_sync_session.scalars(select(Item.name)).all() == ["from-a-thread"]
+
+
 def test_foreign_keys_are_checked_as_on_postgresql(db_sync_session):
     from sampleapp import Book
 
@@ -91,7 +101,7 @@ def test_sync_code_commits_inside_the_tests_transaction_and_is_rolled_back(
     args = backend_args(backend)
     sample_project.makepyfile(SYNC_TESTS)
     result = sample_project.runpytest_subprocess("-p", "no:randomly", *args, timeout=120)
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=7)
     assert not (sample_project.path / "data" / "test_app.db").exists()
 
 
