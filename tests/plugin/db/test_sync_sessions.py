@@ -239,3 +239,28 @@ def test_a_missing_sync_postgres_driver_names_the_package(sample_project: pytest
         ["*db_sync_session needs a synchronous PostgreSQL driver*", "*pip install 'psycopg?binary?'*"]
     )
     result.stdout.no_fnmatch_line("*Traceback*")
+
+
+@pytest.mark.parametrize("backend", ["sqlite-file", "postgresql"])
+def test_tables_in_named_schemas_are_reached_from_sync_code(pytester: pytest.Pytester, backend: str) -> None:
+    from tests.plugin.db.test_schemas import schema_project
+
+    args = schema_project(pytester, backend)
+    pytester.makepyfile(
+        test_sync_schemas="""
+        from sqlalchemy import select
+        from schemaapp import Invoice, User
+
+        def test_writes_across_two_schemas(db_sync_session):
+            user = User(email="sync@example.com")
+            db_sync_session.add(user)
+            db_sync_session.flush()
+            db_sync_session.add(Invoice(user_id=user.id, cents=5))
+            db_sync_session.commit()
+            assert db_sync_session.scalars(select(Invoice.cents)).all() == [5]
+
+        def test_and_rolled_back(db_sync_session):
+            assert db_sync_session.scalars(select(User)).all() == []
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:randomly", *args, timeout=120).assert_outcomes(passed=2)
