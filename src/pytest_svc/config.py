@@ -156,6 +156,11 @@ class SvcConfig:
         return self.raw.flag("reuse_db")
 
     @property
+    def db_echo(self) -> bool:
+        """Whether the test engine logs its SQL (``--svc-db-echo``), over what ``db_engine_options`` says."""
+        return self.raw.flag("db_echo")
+
+    @property
     def has_schema_source(self) -> bool:
         """Whether the test database can be built: from ``svc_metadata`` or from ``svc_alembic_ini``'s migrations."""
         return self.alembic_ini is not None or self.metadata is not None

@@ -120,6 +120,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("reuse_db", "flag", "keep the test database at the end of the run and reuse it next time", "true"),
     Setting(
+        "db_echo",
+        "flag",
+        "log every SQL statement the test engine sends (SQLAlchemy's echo); a failing test shows its statements",
+        "true",
+    ),
+    Setting(
         "redis_allow_flush",
         "flag",
         "allow flushing a real Redis database that holds keys at session start",

@@ -20,6 +20,7 @@ for _module in (
     "asyncpg",
     "asyncpg.pgproto.pgproto",
     "sqlalchemy.dialects.postgresql.asyncpg",
+    "psycopg",  # db_sync_session's PostgreSQL driver: psycopg_binary is a C extension too
     "httpx",
     "httpcore",
     "lupa",

@@ -21,6 +21,11 @@ PUBLIC_FIXTURES: dict[str, ModuleType] = {
     "db_sessionmaker": db_fixtures,
     "db_session": db_fixtures,
     "db_connection": db_fixtures,
+    "db_session_options": db_fixtures,
+    "db_engine_options": db_fixtures,
+    "db_sync_session": db_fixtures,
+    "db_sync_sessionmaker": db_fixtures,
+    "db_sync_connection": db_fixtures,
     "query_counter": query_counter,
     "assert_max_queries": query_counter,
     "mock_redis": redis_fixtures,
@@ -54,6 +59,7 @@ OPTIONS = [
     "--svc-db-url",
     "--svc-redis-url",
     "--svc-reuse-db",
+    "--svc-db-echo",
     "--svc-redis-allow-flush",
     "--svc-redis-decode-responses",
 ]
@@ -83,6 +89,8 @@ def test_fixtures_lists_every_public_fixture_with_its_summary(sample_project: py
         assert location.split(":")[0].endswith(module.__name__.replace(".", "/") + ".py")
         assert summary == doc.splitlines()[0]
     assert listed["db_engine"][0] == "session"
+    # Overridden in a conftest.py to match the app's own: session-scoped, as the engine they shape.
+    assert listed["db_session_options"][0] == listed["db_engine_options"][0] == "session"
 
 
 def test_fixtures_are_listed_under_headings_that_name_their_concern(sample_project: pytest.Pytester) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -92,8 +93,12 @@ def _keep_memory_database(engine: AsyncEngine, target: DatabaseTarget, attached:
         keeper.close()
 
 
-def create_test_engine(target: DatabaseTarget, schemas: tuple[str, ...] = ()) -> AsyncEngine:
+def create_test_engine(
+    target: DatabaseTarget, schemas: tuple[str, ...] = (), options: Mapping[str, Any] | None = None
+) -> AsyncEngine:
     """Build the AsyncEngine the tests use, with the named ``schemas`` attached on SQLite.
+
+    ``options`` are ``db_engine_options``, checked by :mod:`.options` (no pool of their own).
 
     Each ``connect()`` gets a connection of its own: db_session's is held for the session (see
     :mod:`.connections`), and ``db_engine.connect()`` in a test gets another, outside the test's transaction. It
@@ -103,15 +108,16 @@ def create_test_engine(target: DatabaseTarget, schemas: tuple[str, ...] = ()) ->
     PostgreSQL uses NullPool: asyncpg connections belong to the loop that opened them, so the engine keeps none;
     db_session keeps one open per event loop instead. Dispose the engine to let an in-memory database go.
     """
+    extra = dict(options or {})
     if target.kind == "postgresql":
-        return create_async_engine(target.test_url, poolclass=NullPool)
+        return create_async_engine(target.test_url, poolclass=NullPool, **extra)
     if target.kind == "sqlite-memory":
         # Stated: SQLAlchemy picks a single-connection pool for mode=memory (deprecated in 2.1).
-        engine = create_async_engine(target.test_url, poolclass=AsyncAdaptedQueuePool)
+        engine = create_async_engine(target.test_url, poolclass=AsyncAdaptedQueuePool, **extra)
         attached = _memory_attachments(target, schemas)
         _keep_memory_database(engine, target, attached)
     else:
-        engine = create_async_engine(target.test_url)
+        engine = create_async_engine(target.test_url, **extra)
         attached = schema_files(Path(target.test_name), schemas)
     _enable_sqlite_savepoints(engine, attached)
     _interrupt_when_invalidated(engine)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -15,11 +15,14 @@ from pytest_svc.settings import SettingError
 
 # SQLAlchemy and the modules built on it are imported by the fixtures, when a test first asks for a database.
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+    from sqlalchemy.orm import Session, sessionmaker
 
     from pytest_svc.db.connections import ConnectionSource
     from pytest_svc.db.lifecycle import SchemaSource
     from pytest_svc.db.sessions import TestTransaction
+    from pytest_svc.db.sync_sessions import SyncTestTransaction
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +31,9 @@ class _TestDatabase:
     connections: ConnectionSource
     source: SchemaSource
     teardown_timeout: float
+    # db_session_options and db_engine_options, checked (the plugin's defaults under the former).
+    session_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    engine_options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def _require_metadata(request: pytest.FixtureRequest, fixture: str) -> None:
@@ -45,7 +51,10 @@ async def _closed(connections: ConnectionSource) -> None:
 
 
 @pytest.fixture(scope="session")
-def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
+def _svc_database(
+    pytestconfig: pytest.Config, db_engine_options: object, db_session_options: object
+) -> Iterator[_TestDatabase]:
+    from pytest_svc.db import options
     from pytest_svc.db.connections import ConnectionPerLoop, SharedConnection
     from pytest_svc.db.guards import commits_guarded
     from pytest_svc.db.lifecycle import DatabaseError, claimed_database, run_blocking
@@ -59,8 +68,10 @@ def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
     failure: str | None = None
     with contextlib.ExitStack() as stack:
         try:
-            database = stack.enter_context(claimed_database(target, source, config.reuse_db))
-        except DatabaseError as exc:
+            session_options = options.session_options(db_session_options)
+            engine_options = options.engine_options(db_engine_options, target, echo=config.db_echo)
+            database = stack.enter_context(claimed_database(target, source, config.reuse_db, engine_options))
+        except (DatabaseError, options.OptionsError) as exc:
             failure = str(exc)
         if failure is not None:  # failed outside the except block: pytest would print the message twice, chained
             pytest.fail(failure, pytrace=False)
@@ -70,7 +81,9 @@ def _svc_database(pytestconfig: pytest.Config) -> Iterator[_TestDatabase]:
             ConnectionPerLoop(engine) if database.target.kind == "postgresql" else SharedConnection(engine)
         )
         with commits_guarded(engine):
-            yield _TestDatabase(engine, connections, source, config.db_teardown_timeout)
+            yield _TestDatabase(
+                engine, connections, source, config.db_teardown_timeout, session_options, engine_options
+            )
         run_blocking(lambda: _closed(connections))
 
 
@@ -132,7 +145,9 @@ async def _svc_transaction(
     with plugin_work():
         connection = await connections.acquire()
         guard = guard_for(connection)
-    maker = async_sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    maker = async_sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", **_svc_database.session_options
+    )
     problems: list[str] = []
     try:
         with plugin_work():
@@ -196,3 +211,113 @@ def db_connection(request: pytest.FixtureRequest) -> AsyncConnection:
     _require_metadata(request, "db_connection")
     transaction: TestTransaction = request.getfixturevalue("_svc_transaction")
     return transaction.connection
+
+
+@pytest.fixture(scope="session")
+def db_session_options() -> dict[str, Any]:
+    """Keyword arguments for every sessionmaker of the test's transaction; override it to match your app's. ``{}``.
+
+    Override it session-scoped in a ``conftest.py`` (``@pytest.fixture(scope="session")``), returning e.g.
+    ``{"autoflush": False}``, ``{"info": {...}}`` or ``{"class_": MyAsyncSession}``; they reach
+    ``db_session``, ``db_sessionmaker`` and the sync fixtures (``sync_session_class`` becomes their class). The
+    plugin's ``expire_on_commit=False`` applies unless the dict sets it. ``bind``, ``binds`` and
+    ``join_transaction_mode`` are the plugin's and refused, as are arguments the session does not take.
+    """
+    return {}
+
+
+@pytest.fixture(scope="session")
+def db_engine_options() -> dict[str, Any]:
+    """Keyword arguments for the test engine (``create_async_engine``); override it to match your app's. ``{}``.
+
+    Override it session-scoped in a ``conftest.py``, returning e.g. ``{"echo": True}``, ``{"connect_args":
+    {...}}``, ``{"json_serializer": dumps}`` or ``{"execution_options": {...}}``. The sync engine of
+    ``db_sync_session`` gets them too, without ``connect_args`` (they belong to the async driver).
+    ``poolclass``, ``pool`` and an ``AUTOCOMMIT`` isolation level are refused; ``--svc-db-echo`` adds ``echo``.
+    """
+    return {}
+
+
+@pytest.fixture(scope="session")
+def _svc_sync_engine(pytestconfig: pytest.Config, _svc_database: _TestDatabase) -> Iterator[Engine]:
+    # Asked for only after _sync_transaction checked that the database can be opened synchronously.
+    from pytest_svc.db.options import sync_engine_options
+    from pytest_svc.db.schemas import schema_names
+    from pytest_svc.db.sync_sessions import create_sync_test_engine, sync_url
+
+    config = svc_config(pytestconfig)
+    url = sync_url(config.database, _svc_database.engine.url)
+    options = sync_engine_options(_svc_database.engine_options)
+    engine = create_sync_test_engine(url, config.database, schema_names(config.metadata), options)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def _svc_sync_transaction(_svc_database: _TestDatabase, _svc_sync_engine: Engine) -> Iterator[SyncTestTransaction]:
+    from pytest_svc.db.options import sync_session_options
+    from pytest_svc.db.sync_sessions import SyncTestTransaction
+
+    transaction = SyncTestTransaction.begin(_svc_sync_engine, sync_session_options(_svc_database.session_options))
+    try:
+        yield transaction
+    finally:
+        transaction.end()
+
+
+_ASYNC_TRANSACTION_FIXTURES = ("db_session", "db_sessionmaker", "db_connection", "_svc_transaction")
+
+
+def _sync_transaction(request: pytest.FixtureRequest, fixture: str) -> SyncTestTransaction:
+    # The thin dispatcher of the sync fixtures: each check names the fixture the test asked for.
+    _require_metadata(request, fixture)
+    from pytest_svc.db.sync_sessions import MIXED_WITH_ASYNC, SyncUnavailable, sync_url
+
+    other = next((name for name in _ASYNC_TRANSACTION_FIXTURES if name in request.fixturenames), None)
+    if other is not None:
+        shown = "db_session (through another fixture)" if other.startswith("_") else other
+        pytest.fail(MIXED_WITH_ASYNC.format(fixture=fixture, other=shown), pytrace=False)
+    database: _TestDatabase = request.getfixturevalue("_svc_database")
+    failure: str | None = None
+    try:
+        sync_url(svc_config(request.config).database, database.engine.url)
+    except SyncUnavailable as exc:
+        failure = str(exc).format(fixture=fixture)
+    if failure is not None:
+        pytest.fail(failure, pytrace=False)
+    transaction: SyncTestTransaction = request.getfixturevalue("_svc_sync_transaction")
+    return transaction
+
+
+@pytest.fixture
+def db_sync_session(request: pytest.FixtureRequest) -> Session:
+    """A synchronous ``Session`` on the test database, for code that takes a sync ``Session``; rolled back after.
+
+    For plain ``def`` tests: it holds a second, synchronous connection (pysqlite on SQLite, psycopg or psycopg2 on
+    PostgreSQL) with an outer transaction of its own, which it joins with ``join_transaction_mode=
+    "create_savepoint"``, so ``commit()`` in the code under test releases a savepoint and everything is rolled
+    back when the test ends. It never shares a transaction with ``db_session`` (asking for both is an error): in
+    an async test, ``await db_session.run_sync(fn)`` runs sync code on ``db_session``'s own transaction. Needs a
+    database a second connection can open: a SQLite file, PostgreSQL, or a shared-cache in-memory database.
+    """
+    return _sync_transaction(request, "db_sync_session").open_session()
+
+
+@pytest.fixture
+def db_sync_sessionmaker(request: pytest.FixtureRequest) -> sessionmaker[Session]:
+    """A sync ``sessionmaker`` whose sessions all join ``db_sync_session``'s transaction; for sync apps' overrides.
+
+    Every session from it shares the test's synchronous connection and joins its outer transaction by savepoints,
+    as ``db_sync_session`` does; the transaction is rolled back when the test ends.
+    """
+    return _sync_transaction(request, "db_sync_sessionmaker").maker
+
+
+@pytest.fixture
+def db_sync_connection(request: pytest.FixtureRequest) -> Connection:
+    """The sync fixtures' ``Connection``, inside the outer transaction ``db_sync_session`` joins; rolled back after.
+
+    For Core statements and raw SQL from sync code. Never ``commit()`` or ``rollback()`` it: that ends the
+    test's transaction (commit through a session instead, which releases a savepoint).
+    """
+    return _sync_transaction(request, "db_sync_connection").connection

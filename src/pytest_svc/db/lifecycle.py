@@ -20,9 +20,9 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
@@ -227,13 +227,17 @@ async def _migrations_are_current(engine: AsyncEngine, migrations: Migrations) -
         return await conn.run_sync(migrations.is_current)
 
 
-async def prepare_test_database(target: DatabaseTarget, source: SchemaSource, reuse: bool) -> tuple[AsyncEngine, bool]:
+async def prepare_test_database(
+    target: DatabaseTarget, source: SchemaSource, reuse: bool, engine_options: Mapping[str, Any] | None = None
+) -> tuple[AsyncEngine, bool]:
     """Create the test database (or reuse it), build the schema, seed it when new; return the engine.
+
+    ``engine_options`` (``db_engine_options``, checked) go to :func:`create_test_engine`.
 
     A reused database whose migrations are not at the scripts' heads is dropped and built again.
     """
     created = await _create_or_reuse(target, source, reuse)
-    engine = create_test_engine(target, source.schemas)
+    engine = create_test_engine(target, source.schemas, engine_options)
     try:
         if (
             not created
@@ -267,7 +271,9 @@ class ClaimedDatabase:
 
 
 @contextlib.contextmanager
-def claimed_database(target: DatabaseTarget, source: SchemaSource, reuse: bool) -> Iterator[ClaimedDatabase]:
+def claimed_database(
+    target: DatabaseTarget, source: SchemaSource, reuse: bool, engine_options: Mapping[str, Any] | None = None
+) -> Iterator[ClaimedDatabase]:
     """Claim a test database name no live run holds, create (or reuse) it, and drop it when the block ends.
 
     The claim (:mod:`pytest_svc.db.claims`) is held from before the database is made until after it is
@@ -284,7 +290,7 @@ def claimed_database(target: DatabaseTarget, source: SchemaSource, reuse: bool) 
         except Exception as exc:  # the server is down, or refuses us
             raise DatabaseError(_cannot_prepare(target, exc)) from None
         keep = reuse and claim.first_choice
-        engine, created = run_blocking(lambda: prepare_test_database(claim.target, source, keep))
+        engine, created = run_blocking(lambda: prepare_test_database(claim.target, source, keep, engine_options))
         try:
             yield ClaimedDatabase(engine, claim.target, created, claim.note)
         finally:
