@@ -22,7 +22,17 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -p no:cacheprovider
 
-bench: $(STAMP)
+# The peer beside pytest-svc (benchmarks/peer.py): pytest-sqla in a venv of its own, built once.
+PEER_VENV := benchmarks/.venv-sqla
+PEER_STAMP := $(PEER_VENV)/.installed-stamp
+
+$(PEER_STAMP): benchmarks/peer-requirements.txt
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PEER_VENV)/bin/python -m pip install --quiet -r benchmarks/peer-requirements.txt
+	@touch $(PEER_STAMP)
+
+bench: $(STAMP) $(PEER_STAMP)
 	$(BIN)/pytest benchmarks/test_fixture_overhead.py -p benchmark -p no:cacheprovider --benchmark-only \
 		--benchmark-json=benchmarks/results/fixture_overhead.json
 	$(BIN)/python benchmarks/report.py benchmarks/results/fixture_overhead.json

@@ -8,7 +8,11 @@ Each benchmark times one whole inner pytest run (pytester, in process) of ``N_TE
 - ``naive``: the same insert through the fixture teams copy: ``create_async_engine`` + ``create_all`` per test,
   then ``drop_all`` + ``dispose``;
 - ``baseline``, ``db_session_noop`` and ``db_session`` again ``+session_loop``: with ``asyncio_default_test_loop_scope
-  = session``, so on PostgreSQL db_session reuses one connection instead of opening one per test's loop.
+  = session``, so on PostgreSQL db_session reuses one connection of that loop's own;
+- ``db_session+connect_per_loop`` (PostgreSQL): ``db_session`` with every loop opening its own server connection,
+  as before the background connection (:mod:`pytest_svc.db.driver_thread`), for the side-by-side figure;
+- ``sqla_baseline`` and ``sqla_async_session`` (and ``+session_loop``): the same empty and inserting tests under
+  the peer, pytest-sqla's ``sqla_async_session``, in its own venv (see ``peer.py``);
 
 on in-memory SQLite and on PostgreSQL (``SVC_BENCH_PG_URL``, default ``postgresql+asyncpg://postgres@127.0.0.1:5432/
 svc_bench``: the plugin creates and drops ``test_svc_bench``, the naive fixture ``svc_bench_naive``; skipped when
@@ -24,21 +28,23 @@ import dataclasses
 import gc
 import os
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import make_url
 
+from benchmarks import peer
 from benchmarks.servers import pg_admin
 
 if TYPE_CHECKING:
     from pytest_benchmark.fixture import BenchmarkFixture
 
-N_TESTS = 200
-ROUNDS = 5
+N_TESTS = int(os.environ.get("SVC_BENCH_TESTS", "200"))
+ROUNDS = int(os.environ.get("SVC_BENCH_ROUNDS", "5"))
 PG_URL = os.environ.get("SVC_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/svc_bench")
 PG_NAIVE_URL = make_url(PG_URL).set(database="svc_bench_naive").render_as_string(hide_password=False)
+PG_PEER_URL = make_url(PG_URL).set(database=f"{make_url(PG_URL).database}_sqla").render_as_string(hide_password=False)
 SQLITE_NAIVE_URL = "sqlite+aiosqlite://"
 # The inner runs load the installed plugins as a user's run would, minus the two that only add noise.
 INNER_ARGS = ("-p", "no:benchmark", "-p", "no:cacheprovider", "-q")
@@ -159,11 +165,32 @@ async def naive_session(naive_database):
 """
 
 
+# db_session+connect_per_loop: every loop opens its own server connection, as ConnectionPerLoop did before the
+# background connection served the loops that run one test.
+CONNECT_PER_LOOP_CONFTEST = """
+import asyncio
+
+from pytest_svc.db import connections
+
+
+class ConnectPerLoop(connections.ConnectionPerLoop):
+    async def acquire(self):
+        self._seen.add(asyncio.get_running_loop())
+        return await super().acquire()
+
+
+connections.ConnectionPerLoop = ConnectPerLoop
+"""
+
+
 @dataclasses.dataclass(frozen=True)
 class Variant:
     tests: str
     loop_scope: str = "function"
     naive: bool = False
+    peer: bool = False
+    conftest: str = ""
+    backends: tuple[str, ...] = ("sqlite", "postgresql")
 
 
 VARIANTS = {
@@ -174,6 +201,13 @@ VARIANTS = {
     "baseline+session_loop": Variant(BASELINE_TESTS, loop_scope="session"),
     "db_session_noop+session_loop": Variant(DB_SESSION_NOOP_TESTS, loop_scope="session"),
     "db_session+session_loop": Variant(DB_SESSION_TESTS, loop_scope="session"),
+    "db_session+connect_per_loop": Variant(
+        DB_SESSION_TESTS, conftest=CONNECT_PER_LOOP_CONFTEST, backends=("postgresql",)
+    ),
+    "sqla_baseline": Variant(BASELINE_TESTS, peer=True),
+    "sqla_async_session": Variant(peer.PEER_TESTS, peer=True),
+    "sqla_baseline+session_loop": Variant(BASELINE_TESTS, loop_scope="session", peer=True),
+    "sqla_async_session+session_loop": Variant(peer.PEER_TESTS, loop_scope="session", peer=True),
 }
 
 
@@ -182,6 +216,7 @@ def _on_pg_admin(sql: str) -> list[str]:
 
 
 BENCH_DATABASES = (f"test_{make_url(PG_URL).database}", make_url(PG_NAIVE_URL).database)
+PEER_DATABASE = make_url(PG_PEER_URL).database
 
 
 @pytest.fixture
@@ -200,6 +235,15 @@ def postgres_server() -> Iterator[None]:
         pytest.fail(f"the inner runs left databases behind (now dropped): {left}")
 
 
+@pytest.fixture
+def peer_database(postgres_server: None) -> Iterator[str]:
+    """pytest-sqla's database: it builds its schema in a database that exists, and never creates one."""
+    _on_pg_admin(f'DROP DATABASE IF EXISTS "{PEER_DATABASE}" WITH (FORCE)')
+    _on_pg_admin(f'CREATE DATABASE "{PEER_DATABASE}"')
+    yield PG_PEER_URL
+    _on_pg_admin(f'DROP DATABASE IF EXISTS "{PEER_DATABASE}" WITH (FORCE)')
+
+
 @dataclasses.dataclass(frozen=True)
 class InTestFigures:
     """One inner run, from its test reports: seconds per test inside setup + call + teardown, and one-off costs."""
@@ -212,9 +256,17 @@ class InTestFigures:
     def of(cls, result: pytest.RunResult) -> InTestFigures:
         reports = result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
         result.assert_outcomes(passed=N_TESTS)
-        setups = [report.duration for report in reports if report.when == "setup"]
-        calls = [report.duration for report in reports if report.when == "call"]
-        teardowns = [report.duration for report in reports if report.when == "teardown"]
+        return cls.from_durations(
+            [report.duration for report in reports if report.when == "setup"],
+            [report.duration for report in reports if report.when == "call"],
+            [report.duration for report in reports if report.when == "teardown"],
+        )
+
+    @classmethod
+    def from_durations(
+        cls, setups: Sequence[float], calls: Sequence[float], teardowns: Sequence[float]
+    ) -> InTestFigures:
+        assert len(setups) == len(calls) == len(teardowns) == N_TESTS, (len(setups), len(calls), len(teardowns))
         # The first test's setup and the last one's teardown also run the session fixtures (database, schema).
         middle = slice(1, -1)
         return cls(
@@ -233,8 +285,15 @@ def _summary(figures: list[InTestFigures]) -> dict[str, float]:
     }
 
 
-@pytest.mark.parametrize("variant", list(VARIANTS))
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+CASES = [
+    (backend, name)
+    for backend in ("sqlite", "postgresql")
+    for name, spec in VARIANTS.items()
+    if backend in spec.backends
+]
+
+
+@pytest.mark.parametrize(("backend", "variant"), CASES, ids=[f"{backend}-{name}" for backend, name in CASES])
 def test_fixture_overhead(
     benchmark: BenchmarkFixture,
     pytester: pytest.Pytester,
@@ -256,19 +315,24 @@ def test_fixture_overhead(
     pytester.makepyfile(benchmodel=MODEL, test_bench=spec.tests.format(n=N_TESTS))
     if spec.naive:
         pytester.makeconftest(NAIVE_CONFTEST.format(url=naive_url))
+    if spec.conftest:
+        pytester.makeconftest(spec.conftest)
 
     results: list[pytest.RunResult] = []
     figures: list[InTestFigures] = []
+    if spec.peer:
+        run, between_rounds = _peer_rounds(pytester, request, monkeypatch, backend, spec.loop_scope, figures)
+    else:
 
-    def run() -> None:
-        results.append(pytester.runpytest_inprocess(*INNER_ARGS))
+        def run() -> None:
+            results.append(pytester.runpytest_inprocess(*INNER_ARGS))
 
-    def between_rounds() -> None:
-        # Outside the timing: read the last run's reports, then let its objects go, so no round pays for
-        # a bigger heap or the previous round's garbage.
-        while results:
-            figures.append(InTestFigures.of(results.pop()))
-        gc.collect()
+        def between_rounds() -> None:
+            # Outside the timing: read the last run's reports, then let its objects go, so no round pays for
+            # a bigger heap or the previous round's garbage.
+            while results:
+                figures.append(InTestFigures.of(results.pop()))
+            gc.collect()
 
     benchmark.group = f"{backend}: {N_TESTS} tests per run"
     benchmark.pedantic(run, setup=between_rounds, rounds=ROUNDS, iterations=1, warmup_rounds=1)  # type: ignore[no-untyped-call]
@@ -281,3 +345,35 @@ def test_fixture_overhead(
         loop_scope=spec.loop_scope,
         **_summary(figures[-ROUNDS:]),
     )
+
+
+def _peer_rounds(
+    pytester: pytest.Pytester,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    backend: str,
+    loop_scope: str,
+    figures: list[InTestFigures],
+) -> tuple[Callable[[], None], Callable[[], None]]:
+    """The peer's timed run (a subprocess in its venv) and its between-rounds reader."""
+    if not peer.PEER_PYTHON.exists():
+        pytest.skip(peer.MISSING_VENV)
+    if backend == "postgresql":
+        url = async_url = request.getfixturevalue("peer_database")
+    else:
+        url, async_url = peer.PEER_SQLITE_URLS
+    for name in ("PYTEST_SQLA_URL", "PYTEST_SQLA_ASYNC_URL", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
+        monkeypatch.delenv(name, raising=False)
+    peer.write_peer_project(pytester.path, url, async_url, loop_scope)
+    env = dict(os.environ)
+    durations: list[dict[str, list[float]]] = []
+
+    def run() -> None:
+        durations.append(peer.run_peer(pytester.path, env))
+
+    def between_rounds() -> None:
+        while durations:
+            phases = durations.pop()
+            figures.append(InTestFigures.from_durations(phases["setup"], phases["call"], phases["teardown"]))
+
+    return run, between_rounds
