@@ -90,8 +90,8 @@ BACKENDS = {
 }
 
 
-def backend_args(backend: str) -> tuple[str, ...]:
-    """The arguments for ``backend`` (a key of :data:`BACKENDS`); skips PostgreSQL when no server is configured."""
+def backend_args(backend: str, backends: dict[str, tuple[str, ...]] = BACKENDS) -> tuple[str, ...]:
+    """The arguments for ``backend`` (a key of ``backends``); skips PostgreSQL when no server is configured."""
     if backend == "postgresql" and not ON_POSTGRES:
         pytest.skip("needs SVC_DB_URL pointing at PostgreSQL (CI's second pass sets it)")
-    return BACKENDS[backend]
+    return backends[backend]

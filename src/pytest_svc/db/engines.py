@@ -31,7 +31,6 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, NullPool
 from sqlalchemy.util import await_only
-from sqlalchemy.util.concurrency import in_greenlet
 
 from pytest_svc.db.schemas import MEMORY, attach_schemas, attached_files, schema_files
 from pytest_svc.db.sqlite_types import render_for_sqlite
@@ -66,12 +65,27 @@ def _interrupt_when_invalidated(engine: AsyncEngine) -> None:
     # A statement cancelled on the loop (asyncio.wait_for, a task cancelled when its loop closes) goes on
     # running in aiosqlite's thread, holding its locks; SQLAlchemy's close of the invalidated connection waits
     # behind it. Interrupting it lets the close, and the cancelled test, end at once.
+    # The close alone does not free the locks: sqlite3 cannot close a connection whose interrupted statement is
+    # not finalized yet (its cursor still referenced from the cancelled task), and keeps it, transaction and locks
+    # included, until it is. So a ROLLBACK is queued in the connection's thread before SQLAlchemy's close.
+    # aiosqlite has no public call for "run this next without waiting"; its queue of (future, call) is the way.
     @event.listens_for(engine.sync_engine, "invalidate")
     def _on_invalidate(_dbapi_connection: Any, record: ConnectionPoolEntry, _exception: BaseException | None) -> None:
         driver_connection: Any = record.driver_connection
-        if driver_connection is not None and in_greenlet():  # outside one: garbage collection, nothing runs
-            with contextlib.suppress(ValueError):  # aiosqlite: already closed, nothing to interrupt
-                await_only(driver_connection.interrupt())
+        sqlite = getattr(driver_connection, "_connection", None)
+        if sqlite is None:  # aiosqlite: already closed
+            return
+        with contextlib.suppress(sqlite3.ProgrammingError):  # closed meanwhile
+            sqlite.interrupt()  # thread-safe in sqlite3
+        queue = getattr(driver_connection, "_tx", None)
+        if queue is not None:
+            queue.put_nowait((None, lambda: _roll_back_quietly(sqlite)))
+
+
+def _roll_back_quietly(sqlite: sqlite3.Connection) -> None:
+    with contextlib.suppress(sqlite3.Error):
+        if sqlite.in_transaction:
+            sqlite.rollback()
 
 
 def _memory_attachments(target: DatabaseTarget, schemas: tuple[str, ...]) -> dict[str, str]:

@@ -66,16 +66,6 @@ async def _abandon(connection: AsyncConnection) -> None:
         log.debug("pytest-svc: invalidating a test connection failed", exc_info=True)
 
 
-def _interrupt_sqlite(connection: AsyncConnection) -> None:
-    # A statement stuck in aiosqlite's thread holds every later call on the connection; sqlite3 can be interrupted
-    # from another thread.
-    sync = connection.sync_connection
-    driver = getattr(sync.connection.dbapi_connection, "_connection", None) if sync is not None else None
-    sqlite = getattr(driver, "_conn", None)
-    if sqlite is not None and hasattr(sqlite, "interrupt"):
-        sqlite.interrupt()
-
-
 async def end_test_transaction(
     transaction: TestTransaction, watch: Watch, source: SchemaSource, time_limit: float
 ) -> list[str]:
@@ -106,6 +96,5 @@ async def end_test_transaction(
         stuck = [describe_task(task) for task in running if not task.done()]
         what = ("still running: " + ", ".join(stuck)) if stuck else "the rollback did not return"
         problems.append(STILL_RUNNING_MESSAGE.format(test=watch.test, seconds=time_limit, what=what))
-        _interrupt_sqlite(connection)
         await _abandon(connection)
     return watch.problems + problems

@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.plugin.db.test_fixtures import ON_POSTGRES, SEED_CONFTEST
+from tests.plugin.db.test_fixtures import SEED_CONFTEST
 from tests.plugin.db.test_schemas import schema_project
+from tests.plugin.inner_runs import BACKENDS, backend_args
 
-BACKENDS = {
-    "sqlite-memory": ("--svc-db-url=sqlite+aiosqlite://",),
-    "sqlite-file": ("--svc-db-url=sqlite+aiosqlite:///data/app.db",),
-    "postgresql": (),  # SVC_DB_URL
-}
 TIMEOUT = 120
 
 # Slow on each backend: a recursive count on SQLite (seconds for 10**7), a sleep on PostgreSQL.
@@ -40,12 +36,6 @@ async def assert_empty_and_writable(db_session):
     db_session.add(Item(name="after"))
     await db_session.flush()
 """
-
-
-def backend_args(backend: str) -> tuple[str, ...]:
-    if backend == "postgresql" and not ON_POSTGRES:
-        pytest.skip("needs SVC_DB_URL pointing at PostgreSQL (CI's second pass sets it)")
-    return BACKENDS[backend]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

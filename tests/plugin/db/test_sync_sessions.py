@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from tests.plugin.inner_runs import backend_args as shared_backend_args
 from tests.plugin.inner_runs import run_setup_error
 
 ON_POSTGRES = bool(os.environ.get("SVC_DB_URL"))
@@ -19,9 +20,7 @@ BACKENDS = {
 
 
 def backend_args(backend: str) -> tuple[str, ...]:
-    if backend == "postgresql" and not ON_POSTGRES:
-        pytest.skip("needs SVC_DB_URL pointing at PostgreSQL (CI's second pass sets it)")
-    return BACKENDS[backend]
+    return shared_backend_args(backend, BACKENDS)
 
 
 SYNC_TESTS = """
