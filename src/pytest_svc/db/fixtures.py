@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pytest_svc.db.lifecycle import SchemaSource
     from pytest_svc.db.sessions import TestTransaction
     from pytest_svc.db.sync_sessions import SyncTestTransaction
+    from pytest_svc.db.target import DatabaseTarget
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +32,7 @@ class _TestDatabase:
     connections: ConnectionSource
     source: SchemaSource
     teardown_timeout: float
+    target: DatabaseTarget  # the database this run claimed (test_<name>, or test_<name>_2 when another run holds it)
     # db_session_options and db_engine_options, checked (the plugin's defaults under the former).
     session_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     engine_options: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -82,7 +84,13 @@ def _svc_database(
         )
         with commits_guarded(engine):
             yield _TestDatabase(
-                engine, connections, source, config.db_teardown_timeout, session_options, engine_options
+                engine,
+                connections,
+                source,
+                config.db_teardown_timeout,
+                database.target,
+                session_options,
+                engine_options,
             )
         run_blocking(lambda: _closed(connections))
 
@@ -246,9 +254,9 @@ def _svc_sync_engine(pytestconfig: pytest.Config, _svc_database: _TestDatabase) 
     from pytest_svc.db.sync_sessions import create_sync_test_engine, sync_url
 
     config = svc_config(pytestconfig)
-    url = sync_url(config.database, _svc_database.engine.url)
+    url = sync_url(_svc_database.target)
     options = sync_engine_options(_svc_database.engine_options)
-    engine = create_sync_test_engine(url, config.database, schema_names(config.metadata), options)
+    engine = create_sync_test_engine(url, _svc_database.target, schema_names(config.metadata), options)
     yield engine
     engine.dispose()
 
@@ -280,7 +288,7 @@ def _sync_transaction(request: pytest.FixtureRequest, fixture: str) -> SyncTestT
     database: _TestDatabase = request.getfixturevalue("_svc_database")
     failure: str | None = None
     try:
-        sync_url(svc_config(request.config).database, database.engine.url)
+        sync_url(database.target)
     except SyncUnavailable as exc:
         failure = str(exc).format(fixture=fixture)
     if failure is not None:

@@ -8,8 +8,7 @@ never share a transaction. In an async test, ``await db_session.run_sync(fn)`` r
 ``db_session``'s own transaction instead.
 
 Which database a second connection can open decides where it works: a SQLite file (pysqlite), PostgreSQL
-(psycopg, or psycopg2), and an in-memory SQLite database only when it is a named shared-cache one; the default
-``sqlite+aiosqlite://`` is private to the async engine's single connection.
+(psycopg, or psycopg2), and the in-memory default, which the plugin makes a named shared-cache database.
 """
 
 from __future__ import annotations
@@ -33,13 +32,6 @@ NO_SYNC_POSTGRES_DRIVER = (
     "pytest-svc: {fixture} needs a synchronous PostgreSQL driver beside asyncpg, and neither psycopg nor psycopg2 "
     "is installed.\n  Install one: pip install 'psycopg[binary]' (or pip install 'pytest-svc[sync]')."
 )
-PRIVATE_MEMORY_DATABASE = (
-    "pytest-svc: {fixture} opens a second, synchronous connection to the test database, and the default "
-    "in-memory SQLite database is private to the async engine's one connection.\n"
-    '  Point svc_db_url at a SQLite file (svc_db_url = "sqlite+aiosqlite:///app.db"), a shared in-memory '
-    'database ("sqlite+aiosqlite:///file:app?mode=memory&cache=shared&uri=true") or PostgreSQL.\n'
-    "  In an async test, run the sync code on db_session's own transaction instead: await db_session.run_sync(fn)."
-)
 MIXED_WITH_ASYNC = (
     "pytest-svc: this test uses {fixture} and {other}. They hold separate connections and transactions: neither "
     "sees the other's writes, and on SQLite one waits for the other's lock.\n"
@@ -54,27 +46,15 @@ class SyncUnavailable(Exception):
     """The test database cannot be opened synchronously; the message (a template with ``{fixture}``) says why."""
 
 
-def _shared_memory(url: URL) -> bool:
-    # A named shared-cache memory database ("file:name?mode=memory&cache=shared" as a URI) outlives no
-    # connection of its own but is reachable from any connection in the process; "sqlite://" is not.
-    return url.query.get("cache") == "shared" and url.query.get("uri") == "true"
-
-
-def sync_url(target: DatabaseTarget, engine_url: URL) -> URL:
-    """The test database's URL with a synchronous driver, or :class:`SyncUnavailable` saying why there is none.
-
-    ``engine_url`` is ``db_engine``'s: an in-memory database is reachable when either URL names a shared one.
-    """
+def sync_url(target: DatabaseTarget) -> URL:
+    """The test database's URL with a synchronous driver, or :class:`SyncUnavailable` saying why there is none."""
     if target.kind == "postgresql":
         for driver in _SYNC_POSTGRES_DRIVERS:
             if importlib.util.find_spec(driver) is not None:
                 return target.test_url.set(drivername=f"postgresql+{driver}")
         raise SyncUnavailable(NO_SYNC_POSTGRES_DRIVER)
-    if target.kind == "sqlite-memory":
-        shared = next((url for url in (engine_url, target.test_url) if _shared_memory(url)), None)
-        if shared is None:
-            raise SyncUnavailable(PRIVATE_MEMORY_DATABASE)
-        return shared.set(drivername="sqlite+pysqlite")
+    # SQLite: a file, or the plugin's named shared-cache memory database, which any connection in the process
+    # reaches by its URI.
     return target.test_url.set(drivername="sqlite+pysqlite")
 
 

@@ -46,7 +46,7 @@ def test_tests_reuse_server_connections_and_stay_isolated(sample_project: pytest
     # Before: one connect (a new server process) per function loop, 12 for 12 tests.  Now: the background
     # connection serves the loops that run one test, and a loop that runs several opens one of its own.
     marker = use_runner(sample_project, runner)
-    if runner == "anyio":
+    if runner.startswith("anyio"):  # anyio's marker parametrizes trio too, which pytest-svc refuses
         sample_project.makeconftest('import pytest\n\n@pytest.fixture\ndef anyio_backend():\n    return "asyncio"\n')
     sample_project.makepyfile(BACKENDS_SEEN.format(marker=marker))
     result = sample_project.runpytest_subprocess("-s", "-p", "no:randomly", timeout=120)
