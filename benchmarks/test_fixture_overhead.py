@@ -85,17 +85,8 @@ async def test_trivial(i):
     assert i >= 0
 """
 
-DB_SESSION_TESTS = """
-import pytest
-from benchmodel import Item
-
-
-@pytest.mark.asyncio
-@pytest.mark.parametrize("i", range({n}))
-async def test_insert(i, db_session):
-    db_session.add(Item(name="item-" + str(i)))
-    await db_session.flush()
-"""
+# The peer's inserting tests with db_session: the two fixtures run the same test body.
+DB_SESSION_TESTS = peer.PEER_TESTS.replace("sqla_async_session", "db_session")
 
 DB_SESSION_NOOP_TESTS = """
 import pytest
