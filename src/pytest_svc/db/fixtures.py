@@ -247,16 +247,14 @@ def db_engine_options() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def _svc_sync_engine(pytestconfig: pytest.Config, _svc_database: _TestDatabase) -> Iterator[Engine]:
+def _svc_sync_engine(_svc_database: _TestDatabase) -> Iterator[Engine]:
     # Asked for only after _sync_transaction checked that the database can be opened synchronously.
     from pytest_svc.db.options import sync_engine_options
-    from pytest_svc.db.schemas import schema_names
     from pytest_svc.db.sync_sessions import create_sync_test_engine, sync_url
 
-    config = svc_config(pytestconfig)
     url = sync_url(_svc_database.target)
     options = sync_engine_options(_svc_database.engine_options)
-    engine = create_sync_test_engine(url, _svc_database.target, schema_names(config.metadata), options)
+    engine = create_sync_test_engine(url, _svc_database.target, _svc_database.source.schemas, options)
     yield engine
     engine.dispose()
 
