@@ -202,3 +202,17 @@ def _unbind_execute_mutex(connection: AsyncConnection) -> None:
     lock = getattr(adapted, "_execute_mutex", None)
     if isinstance(lock, asyncio.Lock) and not lock.locked() and getattr(lock, "_loop", None) is not None:
         adapted._execute_mutex = asyncio.Lock()  # type: ignore[union-attr]
+
+
+def restart_savepoint_names(connection: AsyncConnection) -> None:
+    """Name the savepoints of the test's transaction from ``sa_savepoint_1`` again, as on a new connection.
+
+    SQLAlchemy numbers savepoints per connection, and the test connection lives for the session: every test's
+    ``SAVEPOINT`` would be a statement never seen before, which asyncpg prepares (a round trip more, and a
+    server-side statement to close later) where a repeated one runs from SQLAlchemy's statement cache. The
+    names only have to be unique inside one transaction, and each test's is new. SQLAlchemy has no public way
+    to reset the counter; it is the connection's one private attribute read here.
+    """
+    sync = connection.sync_connection
+    if sync is not None and hasattr(sync, "_Connection__savepoint_seq"):
+        sync._Connection__savepoint_seq = 0

@@ -33,6 +33,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, NullPool
 from sqlalchemy.util import await_only
 
 from pytest_svc.db.schemas import MEMORY, attach_schemas, attached_files, schema_files
+from pytest_svc.db.sqlite_cursor import use_one_trip_cursors
 from pytest_svc.db.sqlite_types import render_for_sqlite
 from pytest_svc.db.target import SHARED_MEMORY_QUERY, DatabaseTarget
 
@@ -49,6 +50,7 @@ def _enable_sqlite_savepoints(engine: AsyncEngine, schemas: dict[str, str]) -> N
     # emit nothing and issue BEGIN ourselves.
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        use_one_trip_cursors(dbapi_connection)
         dbapi_connection.isolation_level = None
         _foreign_keys_on(dbapi_connection)
         attach_schemas(dbapi_connection, schemas)

@@ -144,6 +144,7 @@ async def _svc_transaction(
     # runner, and the per-test budget is about a millisecond.
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
+    from pytest_svc.db.connections import restart_savepoint_names
     from pytest_svc.db.guards import guard_for, plugin_work
     from pytest_svc.db.sessions import TestTransaction, registered
     from pytest_svc.db.teardown import end_test_transaction
@@ -161,6 +162,7 @@ async def _svc_transaction(
         with plugin_work():
             watch = guard.start(request.node.nodeid)
             await connection.begin()
+            restart_savepoint_names(connection)
         with (
             registered(TestTransaction(connection, maker)) as transaction,
             _rebinding(bind, connection),
