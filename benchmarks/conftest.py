@@ -1,4 +1,4 @@
-"""Benchmarks drive inner pytest runs in process through pytester; see test_fixture_overhead.py."""
+"""Benchmarks: fresh inner pytest processes in pytester's folders; see test_fixture_overhead.py."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-# pytester's in-process runs drop every module first imported during the run.  C extensions do not survive being
-# imported a second time (asyncpg segfaults), and the rest would be re-imported on every timed run, so whatever
-# the inner runs need is imported once here, in the outer session.
+# pytester drops every module first imported during a test. C extensions do not survive being imported a second
+# time (asyncpg, which the benchmarks' own PostgreSQL admin calls use, segfaults), so they are imported once here.
 for _module in (
     "asyncpg",
     "asyncpg.pgproto.pgproto",

@@ -2,10 +2,12 @@
 
 pytest-sqla runs in a venv of its own (``benchmarks/.venv-sqla``, built once by ``make bench`` from
 ``benchmarks/peer-requirements.txt``: the same pytest, pytest-asyncio, SQLAlchemy and drivers as ours), so each
-of its inner runs is a subprocess of that venv's Python. A small plugin, written into the inner project, records
-every test's setup, call and teardown durations to a JSON file, which test_fixture_overhead.py reads as it reads
-pytester's reports for pytest-svc's runs. Its empty-test baseline runs the same way, so every peer figure is
-over a baseline that paid the same interpreter start-up.
+of its inner runs is a subprocess of that venv's Python. pytest-svc's inner runs are subprocesses too, of this
+venv's Python, started the same way (:func:`run_timed`): a small plugin, written into the inner project, records
+every test's setup, call and teardown durations to a JSON file. Every figure, ours and the peer's, is over a
+baseline that paid the same interpreter start-up, in a fresh process as a user's run is. (pytester's in-process
+runs were not: they share the benchmark's process, its imports and its heap, and a PostgreSQL connect cost
+about a third of what it costs a fresh process.)
 """
 
 from __future__ import annotations
@@ -69,16 +71,27 @@ def pytest_sessionfinish(session):
 """
 
 
+def write_timing_plugin(path: Path) -> None:
+    """The timing plugin every inner run loads (``-p inner_timing``), pytest-svc's and the peer's alike."""
+    path.joinpath("inner_timing.py").write_text(TIMING_PLUGIN % str(path / DURATIONS_FILE))
+
+
 def write_peer_project(path: Path, url: str, async_url: str, loop_scope: str) -> None:
-    """The peer's pytest.ini and its timing plugin, beside the benchmark's model and tests in ``path``."""
+    """The peer's pytest.ini and the timing plugin, beside the benchmark's model and tests in ``path``."""
     path.joinpath("pytest.ini").write_text(PEER_INI.format(url=url, async_url=async_url, loop_scope=loop_scope))
-    path.joinpath("peer_timing.py").write_text(TIMING_PLUGIN % str(path / DURATIONS_FILE))
+    write_timing_plugin(path)
 
 
-def run_peer(path: Path, env: dict[str, str]) -> dict[str, list[float]]:
-    """One inner run in the peer's venv; each phase's durations in test order. Fails unless every test passed."""
+def run_timed(
+    python: Path | str, path: Path, env: dict[str, str], args: tuple[str, ...] = ()
+) -> dict[str, list[float]]:
+    """One inner run of ``python -m pytest`` in ``path``; each phase's durations in test order.
+
+    Fails unless every test passed. The plugin must be written first (:func:`write_timing_plugin`).
+    """
+    path.joinpath(DURATIONS_FILE).unlink(missing_ok=True)
     done = subprocess.run(
-        [str(PEER_PYTHON), "-m", "pytest", "-p", "peer_timing", "-p", "no:cacheprovider", "-q"],
+        [str(python), "-m", "pytest", "-p", "inner_timing", "-p", "no:cacheprovider", "-q", *args],
         cwd=path,
         env=env,
         capture_output=True,
@@ -89,8 +102,6 @@ def run_peer(path: Path, env: dict[str, str]) -> dict[str, list[float]]:
     report = json.loads(path.joinpath(DURATIONS_FILE).read_text()) if path.joinpath(DURATIONS_FILE).exists() else {}
     failed = [nodeid for nodeid, outcome in report.get("outcomes", {}).items() if outcome != "passed"]
     if done.returncode != 0 or failed or not report:
-        raise AssertionError(
-            f"the peer's inner run failed ({failed[:3]}):\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}"
-        )
+        raise AssertionError(f"the inner run failed ({failed[:3]}):\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
     durations: dict[str, list[float]] = report["durations"]
     return durations

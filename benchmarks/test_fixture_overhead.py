@@ -1,6 +1,7 @@
 """What db_session costs per test, against the same tests without it and against the naive per-test schema fixture.
 
-Each benchmark times one whole inner pytest run (pytester, in process) of ``N_TESTS`` identical async tests:
+Each benchmark times one whole inner pytest run of ``N_TESTS`` identical async tests, a fresh process as a user's
+run is (``peer.run_timed``; pytester only writes the project):
 
 - ``baseline``: the tests request nothing;
 - ``db_session_noop``: they request ``db_session`` and write nothing (the fixture's own cost);
@@ -25,10 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import gc
 import os
 import statistics
-from collections.abc import Callable, Iterator, Sequence
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -46,8 +48,6 @@ PG_URL = os.environ.get("SVC_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0
 PG_NAIVE_URL = make_url(PG_URL).set(database="svc_bench_naive").render_as_string(hide_password=False)
 PG_PEER_URL = make_url(PG_URL).set(database=f"{make_url(PG_URL).database}_sqla").render_as_string(hide_password=False)
 SQLITE_NAIVE_URL = "sqlite+aiosqlite://"
-# The inner runs load the installed plugins as a user's run would, minus the two that only add noise.
-INNER_ARGS = ("-p", "no:benchmark", "-p", "no:cacheprovider", "-q")
 
 INI = """
 [pytest]
@@ -244,16 +244,6 @@ class InTestFigures:
     session_teardown: float
 
     @classmethod
-    def of(cls, result: pytest.RunResult) -> InTestFigures:
-        reports = result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
-        result.assert_outcomes(passed=N_TESTS)
-        return cls.from_durations(
-            [report.duration for report in reports if report.when == "setup"],
-            [report.duration for report in reports if report.when == "call"],
-            [report.duration for report in reports if report.when == "teardown"],
-        )
-
-    @classmethod
     def from_durations(
         cls, setups: Sequence[float], calls: Sequence[float], teardowns: Sequence[float]
     ) -> InTestFigures:
@@ -309,21 +299,22 @@ def test_fixture_overhead(
     if spec.conftest:
         pytester.makeconftest(spec.conftest)
 
-    results: list[pytest.RunResult] = []
     figures: list[InTestFigures] = []
     if spec.peer:
-        run, between_rounds = _peer_rounds(pytester, request, monkeypatch, backend, spec.loop_scope, figures)
+        python, env = _peer_run(pytester, request, monkeypatch, backend, spec.loop_scope)
     else:
+        python, env = Path(sys.executable), dict(os.environ)
+        peer.write_timing_plugin(pytester.path)
+    durations: list[dict[str, list[float]]] = []
 
-        def run() -> None:
-            results.append(pytester.runpytest_inprocess(*INNER_ARGS))
+    def run() -> None:
+        durations.append(peer.run_timed(python, pytester.path, env, ("-p", "no:benchmark")))
 
-        def between_rounds() -> None:
-            # Outside the timing: read the last run's reports, then let its objects go, so no round pays for
-            # a bigger heap or the previous round's garbage.
-            while results:
-                figures.append(InTestFigures.of(results.pop()))
-            gc.collect()
+    def between_rounds() -> None:
+        # Outside the timing: read the last run's durations.
+        while durations:
+            phases = durations.pop()
+            figures.append(InTestFigures.from_durations(phases["setup"], phases["call"], phases["teardown"]))
 
     benchmark.group = f"{backend}: {N_TESTS} tests per run"
     benchmark.pedantic(run, setup=between_rounds, rounds=ROUNDS, iterations=1, warmup_rounds=1)  # type: ignore[no-untyped-call]
@@ -338,15 +329,14 @@ def test_fixture_overhead(
     )
 
 
-def _peer_rounds(
+def _peer_run(
     pytester: pytest.Pytester,
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
     backend: str,
     loop_scope: str,
-    figures: list[InTestFigures],
-) -> tuple[Callable[[], None], Callable[[], None]]:
-    """The peer's timed run (a subprocess in its venv) and its between-rounds reader."""
+) -> tuple[Path, dict[str, str]]:
+    """The peer's Python (its venv) and environment, its project written into ``pytester.path``."""
     if not peer.PEER_PYTHON.exists():
         pytest.skip(peer.MISSING_VENV)
     if backend == "postgresql":
@@ -356,15 +346,4 @@ def _peer_rounds(
     for name in ("PYTEST_SQLA_URL", "PYTEST_SQLA_ASYNC_URL", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
         monkeypatch.delenv(name, raising=False)
     peer.write_peer_project(pytester.path, url, async_url, loop_scope)
-    env = dict(os.environ)
-    durations: list[dict[str, list[float]]] = []
-
-    def run() -> None:
-        durations.append(peer.run_peer(pytester.path, env))
-
-    def between_rounds() -> None:
-        while durations:
-            phases = durations.pop()
-            figures.append(InTestFigures.from_durations(phases["setup"], phases["call"], phases["teardown"]))
-
-    return run, between_rounds
+    return peer.PEER_PYTHON, dict(os.environ)
