@@ -17,8 +17,9 @@ Columns, per backend; each variant is compared with the baseline on the same loo
 
 Below the table: each db_session variant against issue 11's targets (in-test overhead, ms per test: in-memory
 SQLite <= 1.0 on function loops and <= 0.5 on a session loop, PostgreSQL <= 4.0 and <= 1.0), then pytest-svc's
-``db_session`` beside pytest-sqla's ``sqla_async_session`` (each over its own baseline, same run) as a ratio, and
-on PostgreSQL the background connection beside a connect per loop.
+``db_session`` beside pytest-sqla's ``sqla_async_session`` (each over its own baseline, same run) as a ratio,
+``db_session`` on a session loop beside the minimal hand-written fixture (the floor: no guard), and on
+PostgreSQL the background connection beside a connect per loop.
 
 Run times are the minimum over rounds by default (``--stat``), in-test times always: on a shared machine noise
 only ever adds time.
@@ -51,6 +52,7 @@ VARIANT_ORDER = (
     "baseline+session_loop",
     "db_session_noop+session_loop",
     "db_session+session_loop",
+    "minimal+session_loop",
     "sqla_baseline+session_loop",
     "sqla_async_session+session_loop",
 )
@@ -167,6 +169,14 @@ def _verdicts(
                 f"({ours[0]:+.2f} whole run), pytest-sqla sqla_async_session {theirs[1]:+.2f} ({theirs[0]:+.2f}): "
                 f"pytest-svc / pytest-sqla = {_ratio(ours[1], theirs[1])} in-test, "
                 f"{_ratio(ours[0], theirs[0])} whole run"
+            )
+    for backend in ("sqlite", "postgresql"):
+        ours = overheads.get((backend, "db_session+session_loop"))
+        floor = overheads.get((backend, "minimal+session_loop"))
+        if ours and floor:
+            out.append(
+                f"{backend}, session loops: pytest-svc db_session {ours[1]:+.2f} ms/test in-test, the minimal "
+                f"hand-written fixture {floor[1]:+.2f}: {_ratio(ours[1], floor[1])}"
             )
     ours = overheads.get(("postgresql", "db_session"))
     direct = overheads.get(("postgresql", "db_session+connect_per_loop"))

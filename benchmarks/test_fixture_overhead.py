@@ -10,6 +10,8 @@ run is (``peer.run_timed``; pytester only writes the project):
   then ``drop_all`` + ``dispose``;
 - ``baseline``, ``db_session_noop`` and ``db_session`` again ``+session_loop``: with ``asyncio_default_test_loop_scope
   = session``, so on PostgreSQL db_session reuses one connection of that loop's own;
+- ``minimal+session_loop``: the same inserts through the least a hand-written conftest does on a session loop
+  (one connection, BEGIN, a savepoint session, ROLLBACK; no guard), the floor db_session is read against;
 - ``db_session+connect_per_loop`` (PostgreSQL): ``db_session`` with every loop opening its own server connection,
   as before the background connection (:mod:`pytest_svc.db.driver_thread`), for the side-by-side figure;
 - ``sqla_baseline`` and ``sqla_async_session`` (and ``+session_loop``): the same empty and inserting tests under
@@ -107,7 +109,7 @@ import concurrent.futures
 import pytest
 import pytest_asyncio
 from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from benchmodel import Base
@@ -156,6 +158,35 @@ async def naive_session(naive_database):
 """
 
 
+# minimal+session_loop: the least a hand-written conftest does on a session loop, as the floor db_session is read
+# against: one connection for the session, per test a BEGIN, a session joining it through a savepoint, a ROLLBACK.
+# No guard, no task or loop checks, no teardown bound; on SQLite pysqlite's own transaction handling (its BEGIN
+# waits for the first write: one trip fewer, and a released savepoint escapes the rollback).
+MINIMAL_FIXTURES = """
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def minimal_connection(naive_database):
+    engine = create_async_engine(naive_database)
+    async with engine.connect() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+        await connection.commit()
+        yield connection
+        await connection.run_sync(Base.metadata.drop_all)
+        await connection.commit()
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def minimal_session(minimal_connection):
+    transaction = await minimal_connection.begin()
+    session = AsyncSession(bind=minimal_connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    yield session
+    await session.close()
+    await transaction.rollback()
+"""
+MINIMAL_TESTS = DB_SESSION_TESTS.replace("db_session", "minimal_session")
+
+
 # db_session+connect_per_loop: every loop opens its own server connection, as ConnectionPerLoop did before the
 # background connection served the loops that run one test.
 CONNECT_PER_LOOP_CONFTEST = """
@@ -178,7 +209,6 @@ connections.ConnectionPerLoop = ConnectPerLoop
 class Variant:
     tests: str
     loop_scope: str = "function"
-    naive: bool = False
     peer: bool = False
     conftest: str = ""
     backends: tuple[str, ...] = ("sqlite", "postgresql")
@@ -188,10 +218,11 @@ VARIANTS = {
     "baseline": Variant(BASELINE_TESTS),
     "db_session_noop": Variant(DB_SESSION_NOOP_TESTS),
     "db_session": Variant(DB_SESSION_TESTS),
-    "naive": Variant(NAIVE_TESTS, naive=True),
+    "naive": Variant(NAIVE_TESTS, conftest=NAIVE_CONFTEST),
     "baseline+session_loop": Variant(BASELINE_TESTS, loop_scope="session"),
     "db_session_noop+session_loop": Variant(DB_SESSION_NOOP_TESTS, loop_scope="session"),
     "db_session+session_loop": Variant(DB_SESSION_TESTS, loop_scope="session"),
+    "minimal+session_loop": Variant(MINIMAL_TESTS, loop_scope="session", conftest=NAIVE_CONFTEST + MINIMAL_FIXTURES),
     "db_session+connect_per_loop": Variant(
         DB_SESSION_TESTS, conftest=CONNECT_PER_LOOP_CONFTEST, backends=("postgresql",)
     ),
@@ -294,10 +325,8 @@ def test_fixture_overhead(
         naive_url = SQLITE_NAIVE_URL
     pytester.makeini(INI.format(loop_scope=spec.loop_scope))
     pytester.makepyfile(benchmodel=MODEL, test_bench=spec.tests.format(n=N_TESTS))
-    if spec.naive:
-        pytester.makeconftest(NAIVE_CONFTEST.format(url=naive_url))
     if spec.conftest:
-        pytester.makeconftest(spec.conftest)
+        pytester.makeconftest(spec.conftest.format(url=naive_url))
 
     figures: list[InTestFigures] = []
     if spec.peer:
