@@ -12,9 +12,9 @@ from reference_app.cache import close_cache
 from reference_app.db import dispose_engine
 from reference_app.documents.router import router as documents_router
 from reference_app.echo.router import router as echo_router
-from reference_app.errors import add_problem_handlers
+from reference_app.errors import CrashAnswerMiddleware, add_problem_handlers
 from reference_app.health.router import router as health_router
-from reference_app.middleware import BodySizeLimitMiddleware
+from reference_app.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
 from reference_app.rate_limit import RateLimitMiddleware
 from reference_app.redis_client import close_redis
 from reference_app.settings import AppSettings, get_settings
@@ -34,16 +34,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: AppSettings | None = None) -> FastAPI:
-    """Build the app: documents, users, ``/health/live`` and ``/echo``; problem+json errors, size and rate limits."""
+    """Build the app: documents, users, ``/health/live`` and ``/echo``; problem+json errors, size and rate limits,
+    request IDs and security headers on every response."""
     settings = settings or get_settings()
     app = FastAPI(title=settings.title, lifespan=lifespan)
     app.state.settings = settings
     for router in (documents_router, users_router, health_router, echo_router):
         app.include_router(router)
     add_problem_handlers(app)
+    # Each add_middleware wraps the ones before it, so this reads from the inside out. Why this order:
+    # - body size, then rate limit around it: a refused caller costs no body read;
+    # - the crash answer around both: a crash anywhere inside becomes the 500 problem before it leaves;
+    # - security headers around that: every answer gets them, the 413, 429 and 500 of the middleware included;
+    # - request IDs outermost: everything inside (problem bodies, logs, the limiter's answers) knows the request's ID.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    # Added last, so outermost: a refused caller costs no body read.
     app.add_middleware(RateLimitMiddleware, settings=settings.rate_limit)
+    app.add_middleware(CrashAnswerMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings.security_headers)
+    app.add_middleware(RequestIdMiddleware, settings=settings.request_id)
     return app
 
 

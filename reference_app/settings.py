@@ -54,6 +54,51 @@ class RateLimitSettings(BaseModel):
     exempt_paths: list[str] = ["/health"]
 
 
+class RequestIdSettings(BaseModel):
+    """Request and correlation IDs (``APP_REQUEST_ID__HEADER=X-Request-ID``...); ``reference_app.middleware`` reads it.
+
+    An incoming ``header`` that matches ``pattern`` is kept (a proxy's or the caller's own ID), anything else
+    replaced by a new UUIDv7; ``accept_incoming=false`` always makes a new one. The correlation ID, kept across
+    the services one call passes through, is the incoming ``correlation_header`` when it matches ``pattern``, else
+    the request ID. Both are echoed on every response and handed to outbound calls.
+    """
+
+    header: str = "X-Request-ID"
+    correlation_header: str = "X-Correlation-ID"
+    accept_incoming: bool = True
+    # UUIDs, nginx's $request_id, W3C trace IDs: 8 to 128 characters, none that could forge a log line.
+    pattern: str = r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$"
+
+
+# The OWASP Secure Headers Project's recommended Permissions-Policy (ci/headers_add.json): every feature off,
+# but synchronous XHR from the page itself.
+OWASP_PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), cross-origin-isolated=(), display-capture=(), encrypted-media=(), "
+    "fullscreen=(), geolocation=(), gyroscope=(), keyboard-map=(), magnetometer=(), microphone=(), midi=(), "
+    "payment=(), picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), sync-xhr=(self), "
+    "usb=(), web-share=(), xr-spatial-tracking=(), clipboard-read=(), clipboard-write=(), gamepad=(), hid=(), "
+    "idle-detection=(), interest-cohort=(), serial=(), unload=()"
+)
+
+
+class SecurityHeadersSettings(BaseModel):
+    """Security headers on every response (``APP_SECURITY_HEADERS__HSTS_MAX_AGE=...``), OWASP's values for a JSON API.
+
+    ``cache_control`` applies to responses that set none of their own. ``hsts_max_age=0`` leaves HSTS out (a
+    service reached over plain HTTP only).
+    """
+
+    enabled: bool = True
+    hsts_max_age: Annotated[int, Field(ge=0)] = 31_536_000
+    hsts_include_subdomains: bool = True
+    content_security_policy: str = "default-src 'none'; frame-ancestors 'none'"
+    referrer_policy: str = "no-referrer"
+    permissions_policy: str = OWASP_PERMISSIONS_POLICY
+    cross_origin_opener_policy: str = "same-origin"
+    cross_origin_resource_policy: str = "same-origin"
+    cache_control: str = "no-store, max-age=0"
+
+
 class AppSettings(BaseSettings):
     """All settings of the service, e.g. ``APP_DATABASE__URL`` sets ``database.url``."""
 
@@ -68,6 +113,8 @@ class AppSettings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     cache: CacheSettings = CacheSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    request_id: RequestIdSettings = RequestIdSettings()
+    security_headers: SecurityHeadersSettings = SecurityHeadersSettings()
 
 
 @lru_cache

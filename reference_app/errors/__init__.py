@@ -6,6 +6,7 @@ as ``application/problem+json``; pure-ASGI middleware answers with :func:`send_p
 
 from __future__ import annotations
 
+from reference_app.errors.crash import CrashAnswerMiddleware
 from reference_app.errors.exceptions import (
     AppError,
     BadRequestError,
@@ -27,6 +28,7 @@ __all__ = [
     "AppError",
     "BadRequestError",
     "ConflictError",
+    "CrashAnswerMiddleware",
     "NotFoundError",
     "ProblemResponse",
     "TooManyRequestsError",

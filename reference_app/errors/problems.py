@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+from asgi_correlation_id.context import correlation_id as request_id
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -27,6 +28,7 @@ from reference_app.errors.exceptions import AppError, TooManyRequestsError
 log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+UNEXPECTED_DETAIL = "An unexpected error occurred."
 
 
 class ProblemResponse(JSONResponse):
@@ -36,7 +38,8 @@ class ProblemResponse(JSONResponse):
 
 
 def problem_body(status: int, detail: Any, instance: str, **extensions: Any) -> dict[str, Any]:
-    """The RFC 9457 members: ``type``, ``title`` (the status phrase), ``status``, ``detail``, ``instance``."""
+    """The RFC 9457 members: ``type``, ``title`` (the status phrase), ``status``, ``detail``, ``instance``; and the
+    request's ID as the extension member ``request_id`` (inside a request), for a caller quoting it to support."""
     try:
         title = HTTPStatus(status).phrase
     except ValueError:
@@ -47,6 +50,7 @@ def problem_body(status: int, detail: Any, instance: str, **extensions: Any) -> 
         "status": status,
         "detail": detail if detail is None or isinstance(detail, str) else jsonable_encoder(detail),
         "instance": instance,
+        **({"request_id": rid} if (rid := request_id.get()) is not None else {}),
         **extensions,
     }
 
@@ -143,7 +147,7 @@ async def integrity_error_handler(request: Request, exc: Exception) -> Response:
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     """Anything unhandled: a bare 500 problem; the traceback goes to the log, never to the caller."""
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem(request, 500, "An unexpected error occurred.")
+    return problem(request, 500, UNEXPECTED_DETAIL)
 
 
 def add_problem_handlers(app: FastAPI) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import reference_app.main  # noqa: F401  (the app's features register every table on Base.metadata)
+import reference_app.models  # noqa: F401  (every table of the app, on Base.metadata)
 from reference_app.db import Base, UTCDateTime
 from reference_app.settings import get_settings
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pytest_svc.assertions.cache import assert_cached
+    from pytest_svc.assertions.headers import assert_request_id, assert_security_headers
     from pytest_svc.assertions.http import assert_paginated, assert_problem_detail
     from pytest_svc.assertions.rate_limit import RateLimitHeaders, assert_rate_limit_headers, assert_rate_limited
     from pytest_svc.assertions.records import (
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 _HOMES = (
     "pytest_svc.assertions.records",
     "pytest_svc.assertions.http",
+    "pytest_svc.assertions.headers",
     "pytest_svc.assertions.rate_limit",
     "pytest_svc.assertions.cache",
     "pytest_svc.protocols",
@@ -86,6 +88,8 @@ __all__ = [
     "assert_problem_detail",
     "assert_rate_limit_headers",
     "assert_rate_limited",
+    "assert_request_id",
+    "assert_security_headers",
     "assert_soft_deleted",
     "assert_timestamps_updated",
     "register",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import HTTPException, Request
 
 from pytest_svc.places import is_factory
-from pytest_svc.settings import a_or_an
+from pytest_svc.settings import SettingError, a_or_an, setting_problem
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -133,6 +133,13 @@ def connection_hook(config: pytest.Config, name: str) -> Callable[[Connection], 
     return call
 
 
+EMPTY_METADATA = (
+    "is {spec!r}, which has no tables when the test database is built: nothing imported the modules that define "
+    "the models. Point svc_metadata at a module that imports every model, as Alembic's env.py does (e.g. "
+    "'myservice.models:Base', a module importing each feature's models), or use svc_alembic_ini."
+)
+
+
 def schema_source_with_hooks(
     config: pytest.Config, metadata: MetaData | None, alembic_ini: Path | None
 ) -> SchemaSource:
@@ -144,5 +151,10 @@ def schema_source_with_hooks(
         from pytest_svc.db.migrations import Migrations  # Alembic is imported only by projects that use it
 
         migrations = Migrations(alembic_ini)
+    elif metadata is not None and not metadata.tables:
+        from pytest_svc.config import svc_config
+
+        spec = svc_config(config).raw.get("metadata")
+        raise SettingError(setting_problem("metadata", EMPTY_METADATA.format(spec=spec), show_example=False))
     before_schema = connection_hook(config, "pytest_svc_before_schema")
     return SchemaSource(metadata, migrations, before_schema, connection_hook(config, "pytest_svc_seed_db"))

@@ -385,3 +385,39 @@ def test_flag_precedence_decides_whether_the_database_is_kept(
     result = project.runpytest(*(["--svc-reuse-db"] if cli else []))
     result.assert_outcomes(passed=2)
     assert (project.path / "test_app.db").exists() is kept
+
+
+def test_metadata_without_tables_names_the_setting_and_the_fix(project: pytest.Pytester) -> None:
+    # The models live in a module nothing imported: the base alone has no tables, and create_all would build none.
+    project.makepyfile(
+        appbase="from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n",
+        appmodels=(
+            "from sqlalchemy.orm import Mapped, mapped_column\nfrom appbase import Base\n\n\n"
+            "class Item(Base):\n    __tablename__ = 'items'\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        ),
+        test_uses="""
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_first(db_session):
+            pass
+
+        @pytest.mark.asyncio
+        async def test_second(db_session):
+            pass
+        """,
+    )
+    write_ini(project, svc_metadata="appbase:Base")
+    result = project.runpytest()
+    result.assert_outcomes(passed=1, errors=2)  # test_plain needs no database
+    result.stdout.fnmatch_lines(
+        [
+            "*pytest-svc: svc_metadata is 'appbase:Base', which has no tables when the test database is built: "
+            "nothing imported the modules that define the models. Point svc_metadata at a module that imports "
+            "every model*"
+        ]
+        * 2
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+    write_ini(project, svc_metadata="appmodels:Base")  # the module that defines (or imports) every model
+    project.runpytest().assert_outcomes(passed=3)

@@ -12,7 +12,7 @@ import reference_app
 
 APP = Path(reference_app.__file__).parent
 FEATURES = {"documents", "users", "health", "echo"}
-ASSEMBLY = {"main"}  # puts the features together: the one module allowed to import them all
+ASSEMBLY = {"main", "models"}  # put the features together (the app; its schema): the modules allowed to import them all
 
 
 def room(module: str) -> str:

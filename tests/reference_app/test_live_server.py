@@ -11,7 +11,15 @@ import pytest
 import pytest_asyncio
 import redis.asyncio
 
-from pytest_svc import LiveServer, MakeUser, MockAuthToken, assert_problem_detail, assert_rate_limited
+from pytest_svc import (
+    LiveServer,
+    MakeUser,
+    MockAuthToken,
+    assert_problem_detail,
+    assert_rate_limited,
+    assert_request_id,
+    assert_security_headers,
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -66,3 +74,17 @@ async def test_the_echo_route_limit_answers_429_over_the_socket(live_client: htt
     assert statuses == [200] * 10
     refused = await live_client.post("/echo", json={"n": 10})
     assert_rate_limited(refused)
+
+
+async def test_over_a_socket_answers_carry_the_request_id_and_the_security_headers(
+    live_client: httpx.AsyncClient,
+) -> None:
+    # Through uvicorn itself: its own "Server" header must be gone too.
+    for response in (
+        await live_client.get("/health/live", headers={"X-Request-ID": "socket-0123456789"}),
+        await live_client.get("/no-such-route"),
+    ):
+        assert_security_headers(response)
+    assert_request_id(
+        await live_client.get("/health/live", headers={"X-Request-ID": "socket-0123456789"}), "socket-0123456789"
+    )

@@ -28,8 +28,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--factory", action="store_true")
     args = parser.parse_args(argv)
     listener = listener_from_fd(args.fd)
+    # No "Server: uvicorn": what runs a service is not the caller's business (OWASP), and a production
+    # deployment drops it too (uvicorn --no-server-header).
     config = uvicorn.Config(
-        args.app, factory=args.factory, log_level=args.log_level, access_log=False, workers=args.workers
+        args.app,
+        factory=args.factory,
+        log_level=args.log_level,
+        access_log=False,
+        workers=args.workers,
+        server_header=False,
     )
     if args.workers > 1:
         Multiprocess(config, sockets=[listener]).run()

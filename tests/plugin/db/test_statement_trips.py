@@ -47,7 +47,8 @@ async def test_each_statement_is_one_trip(db_connection):
     assert result.all() == [(1, "a")]
     result, n = await count_trips(db_connection.execute(insert(Item), [{"name": "b"}, {"name": "c"}]))
     assert (n, result.rowcount) == (1, 2)
-    result, n = await count_trips(db_connection.execute(update(Item).where(Item.name != "a").values(name=Item.name + "!")))
+    renamed = update(Item).where(Item.name != "a").values(name=Item.name + "!")
+    result, n = await count_trips(db_connection.execute(renamed))
     assert (n, result.rowcount) == (1, 2)
     result, n = await count_trips(db_connection.exec_driver_sql("INSERT INTO items (name) VALUES ('d')"))
     assert (n, result.lastrowid) == (1, 4)
