@@ -9,6 +9,8 @@ from tests.plugin.inner_runs import inner_ini, run_setup_error
 # A service in the shape FastAPI's settings docs give: pydantic-settings, an lru_cached get_settings(), read through
 # Depends(get_settings) and from app.state, with a sub-model a middleware could hold on to.
 SERVICE = """
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Annotated
 
@@ -41,8 +43,14 @@ def get_settings() -> Settings:
     return Settings()
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    app.state.greeting = f"hello from {get_settings().title}"  # copied once per lifespan
+    yield
+
+
 settings = get_settings()
-app = FastAPI()
+app = FastAPI(lifespan=lifespan)
 app.state.settings = settings
 kept_limits = settings.limits  # what a middleware made at startup holds
 
@@ -50,6 +58,11 @@ kept_limits = settings.limits  # what a middleware made at startup holds
 @app.get("/limits")
 async def limits(settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, object]:
     return {"title": settings.title, "requests": settings.limits.requests, "kept": kept_limits.requests}
+
+
+@app.get("/greeting")
+async def greeting() -> str:
+    return app.state.greeting
 """
 
 ORIGINALS = """
@@ -130,6 +143,27 @@ async def test_request(client, settings_override):
 @pytest.mark.asyncio
 async def test_next_request(client):
     assert (await client.get("/limits")).json() == {"title": "service", "requests": 100, "kept": 100}
+""",
+    )
+    service.runpytest().assert_outcomes(passed=2)
+
+
+def test_an_override_made_before_the_app_starts_reaches_what_its_lifespan_copies(service: pytest.Pytester) -> None:
+    make_tests(
+        service,
+        """
+@pytest.fixture
+def renamed(settings_override):
+    settings_override(title="renamed")
+
+@pytest.mark.asyncio
+async def test_before_the_lifespan(renamed, client):
+    assert (await client.get("/greeting")).json() == "hello from renamed"
+
+@pytest.mark.asyncio
+async def test_after_the_lifespan(client, settings_override):
+    settings_override(title="too late")
+    assert (await client.get("/greeting")).json() == "hello from service"
 """,
     )
     service.runpytest().assert_outcomes(passed=2)
