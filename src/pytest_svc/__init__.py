@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from pytest_svc.server.fake_redis import FakeRedisServer
     from pytest_svc.server.live_server import LiveServer
     from pytest_svc.server.process import ServerProcess, ServerStartError
+    from pytest_svc.settings_override import SettingsOverride
     from pytest_svc.users import SvcUser, UserSpec
 
 # The modules that hold the names of __all__, searched in this order on first use; factory-boy's module last.
@@ -54,6 +55,7 @@ _HOMES = (
     "pytest_svc.server.fake_redis",
     "pytest_svc.server.live_server",
     "pytest_svc.async_benchmark",
+    "pytest_svc.settings_override",
     "pytest_svc.data.factories",
 )
 
@@ -78,6 +80,7 @@ __all__ = [
     "SampleIds",
     "ServerProcess",
     "ServerStartError",
+    "SettingsOverride",
     "SvcUser",
     "UserSpec",
     "assert_audit_trail",

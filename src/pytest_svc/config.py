@@ -61,7 +61,7 @@ NOT_A_BASE_URL = "is {raw!r}; it must be an http:// or https:// URL with a host 
 NO_ALEMBIC_INI = "is {path!r}, which is not a file; name the project's alembic.ini (relative to the ini file)."
 
 # The settings that name user objects by "module:attr": checked at start, imported on first use.
-_LAZY_OBJECTS = ("app", "metadata", "db_dependency", "redis_dependency", "user_dependency")
+_LAZY_OBJECTS = ("app", "metadata", "db_dependency", "redis_dependency", "user_dependency", "settings")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,6 +194,11 @@ class SvcConfig:
     def user_dependency(self) -> Callable[..., Any] | None:
         """The app's authentication dependency ``svc_user_dependency`` names, or None when unset."""
         return self._object("user_dependency", functools.partial(require_callable, "user_dependency"))
+
+    @property
+    def settings_target(self) -> Any | None:
+        """What ``svc_settings`` names (the app's settings object or a function returning it), or None when unset."""
+        return self._object("settings", lambda _spec, target: target)
 
     def _object(self, name: str, check: Callable[[str, Any], _T]) -> _T | None:
         # Imported once; a failure is kept too, so every test that needs the object fails with the same message

@@ -26,6 +26,7 @@ pytest_plugins = [
     "pytest_svc.redis.cache_helper",
     "pytest_svc.users",
     "pytest_svc.app",
+    "pytest_svc.settings_override",
     "pytest_svc.server.live_server",
     "pytest_svc.data.samples",
     "pytest_svc.data.model_rows",

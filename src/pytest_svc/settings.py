@@ -78,6 +78,13 @@ SETTINGS: tuple[Setting, ...] = (
         "myservice.auth:authenticate",
     ),
     Setting(
+        "settings",
+        "object",
+        "the app's settings for settings_override: the pydantic settings object, or the function returning it "
+        "(an lru_cached get_settings)",
+        "myservice.settings:get_settings",
+    ),
+    Setting(
         "db_url",
         "url",
         "database URL; default in-memory SQLite. A server URL makes the plugin create and drop test_<name>",

@@ -8,7 +8,7 @@ from types import ModuleType
 
 import pytest
 
-from pytest_svc import app, async_benchmark, users
+from pytest_svc import app, async_benchmark, settings_override, users
 from pytest_svc.data import model_rows, samples
 from pytest_svc.db import fixtures as db_fixtures
 from pytest_svc.db import query_counter
@@ -36,6 +36,7 @@ PUBLIC_FIXTURES: dict[str, ModuleType] = {
     "auth_client": app,
     "admin_client": app,
     "make_client": app,
+    "settings_override": settings_override,
     "current_user": users,
     "admin_user": users,
     "make_user": users,
@@ -56,6 +57,7 @@ OPTIONS = [
     "--svc-db-dependency",
     "--svc-redis-dependency",
     "--svc-user-dependency",
+    "--svc-settings",
     "--svc-db-url",
     "--svc-redis-url",
     "--svc-reuse-db",

@@ -46,6 +46,7 @@ EXAMPLES = {
     "svc_db_dependency": "myservice.db:get_session",
     "svc_redis_dependency": "myservice.cache:get_redis",
     "svc_user_dependency": "myservice.auth:authenticate",
+    "svc_settings": "myservice.settings:get_settings",
     "svc_db_url": "postgresql+asyncpg://postgres@127.0.0.1:5432/myservice",
     "svc_redis_url": "redis://127.0.0.1:6379/0",
     "svc_lifespan": "off",
@@ -102,6 +103,7 @@ SESSION_START_ERRORS = [
     pytest.param(
         "svc_metadata", "nopkg.models:Base", "cli", "*ModuleNotFoundError: No module named 'nopkg'", id="no-package"
     ),
+    pytest.param("svc_settings", "settings.get", "env", "is *; it must be *module:attribute*", id="settings-no-colon"),
     pytest.param("svc_db_url", "not a url", "ini", "is 'not a url', which is not a database URL.", id="db-unparsable"),
     pytest.param(
         "svc_db_url",
@@ -240,6 +242,20 @@ FIRST_USE_ERRORS = [
         "db_session",
         "is 'broken:Base', but importing 'broken' failed: RuntimeError: broken on purpose",
         id="metadata-module-raises",
+    ),
+    pytest.param(
+        "svc_settings",
+        "broken:get_settings",
+        "settings_override",
+        "is 'broken:get_settings', but importing 'broken' failed: RuntimeError: broken on purpose",
+        id="settings-module-raises",
+    ),
+    pytest.param(
+        "svc_settings",
+        "wrong_values:number",
+        "settings_override",
+        "*an int; it must name the settings object (a pydantic model) or a function returning it.",
+        id="settings-not-a-model",
     ),
     *(
         pytest.param(key, "wrong_values:number", "client", "*a* int, not a dependency callable.", id=key[4:])

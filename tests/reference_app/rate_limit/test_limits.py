@@ -4,31 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
 import redis.asyncio
 
-from pytest_svc import MakeClient, MakeUser, assert_rate_limited
+from pytest_svc import MakeClient, MakeUser, SettingsOverride, assert_rate_limited
 from reference_app.rate_limit import TOKEN_BUCKET_SHA, outages
 
 pytestmark = pytest.mark.asyncio
 
-Configure = Callable[..., None]
-
 
 @pytest.fixture(autouse=True)
-def configure(app: Any, monkeypatch: pytest.MonkeyPatch) -> Configure:
-    """Set ``app``'s rate limit settings for this test (the middleware reads them per request): defaults first."""
-
-    def _configure(**values: Any) -> None:
-        for name, value in values.items():
-            monkeypatch.setattr(app.state.settings.rate_limit, name, value)
-
-    _configure(enabled=True, requests=100, window_seconds=60, fail_open=True, exempt_paths=["/health"])
-    return _configure
+def rate_limit_defaults(settings_override: SettingsOverride) -> None:
+    """The rate limit settings the tests assume, whatever ``APP_RATE_LIMIT__*`` says; a test overrides them."""
+    defaults = {"enabled": True, "requests": 100, "window_seconds": 60, "fail_open": True, "exempt_paths": ["/health"]}
+    settings_override(rate_limit=defaults)  # a dict for a nested model sets its fields, in place
 
 
 def legacy(response: httpx.Response) -> tuple[str, str, str]:
@@ -54,8 +45,8 @@ async def test_a_route_limit_is_listed_after_the_global_one(client: httpx.AsyncC
     assert legacy(response) == ("10", "9", "6")  # the legacy headers describe the tighter policy
 
 
-async def test_health_probes_are_not_limited(client: httpx.AsyncClient, configure: Configure) -> None:
-    configure(requests=1)
+async def test_health_probes_are_not_limited(client: httpx.AsyncClient, settings_override: SettingsOverride) -> None:
+    settings_override(rate_limit__requests=1)
     for _ in range(3):
         response = await client.get("/health/live")
         assert response.status_code == 200
@@ -63,9 +54,9 @@ async def test_health_probes_are_not_limited(client: httpx.AsyncClient, configur
 
 
 async def test_over_the_limit_is_a_429_problem_with_retry_after(
-    client: httpx.AsyncClient, configure: Configure
+    client: httpx.AsyncClient, settings_override: SettingsOverride
 ) -> None:
-    configure(requests=2, window_seconds=60)
+    settings_override(rate_limit__requests=2, rate_limit__window_seconds=60)
     assert (await client.post("/echo", json={})).status_code == 200
     last = await client.post("/echo", json={})
     # No token left: t is the wait for the next one (60 s / 2 tokens), not for a full bucket.
@@ -80,9 +71,9 @@ async def test_over_the_limit_is_a_429_problem_with_retry_after(
 
 
 async def test_callers_have_buckets_of_their_own(
-    make_client: MakeClient, make_user: MakeUser, configure: Configure
+    make_client: MakeClient, make_user: MakeUser, settings_override: SettingsOverride
 ) -> None:
-    configure(requests=1)
+    settings_override(rate_limit__requests=1)
     callers = [
         make_client(),  # by IP: every test client is 127.0.0.1
         make_client(make_user()),  # by credentials
@@ -96,8 +87,8 @@ async def test_callers_have_buckets_of_their_own(
     assert [r.status_code for r in second] == [429] * len(callers)
 
 
-async def test_tokens_refill_over_time(client: httpx.AsyncClient, configure: Configure) -> None:
-    configure(requests=2, window_seconds=1)  # a token every 0.5 s
+async def test_tokens_refill_over_time(client: httpx.AsyncClient, settings_override: SettingsOverride) -> None:
+    settings_override(rate_limit__requests=2, rate_limit__window_seconds=1)  # a token every 0.5 s
     assert [(await client.post("/echo", json={})).status_code for _ in range(3)] == [200, 200, 429]
     await asyncio.sleep(0.55)
     assert [(await client.post("/echo", json={})).status_code for _ in range(2)] == [200, 429]
@@ -115,9 +106,11 @@ async def test_the_script_is_loaded_again_after_script_flush(
     assert await mock_redis.script_exists(TOKEN_BUCKET_SHA) == [True]
 
 
-async def test_200_concurrent_requests_admit_exactly_50(client: httpx.AsyncClient, configure: Configure) -> None:
+async def test_200_concurrent_requests_admit_exactly_50(
+    client: httpx.AsyncClient, settings_override: SettingsOverride
+) -> None:
     # /health/live counted for once: no database, no route limit. A token every 72 s: none comes back meanwhile.
-    configure(requests=50, window_seconds=3600, exempt_paths=[])
+    settings_override(rate_limit__requests=50, rate_limit__window_seconds=3600, rate_limit__exempt_paths=[])
     before = +outages
     responses = await asyncio.gather(*(client.get("/health/live") for _ in range(200)))
     assert Counter(r.status_code for r in responses) == {200: 50, 429: 150}
@@ -126,9 +119,9 @@ async def test_200_concurrent_requests_admit_exactly_50(client: httpx.AsyncClien
 
 
 async def test_concurrent_requests_admit_exactly_the_route_limit(
-    client: httpx.AsyncClient, configure: Configure
+    client: httpx.AsyncClient, settings_override: SettingsOverride
 ) -> None:
-    configure(requests=1000)
+    settings_override(rate_limit__requests=1000)
     responses = await asyncio.gather(*(client.post("/echo", json={}) for _ in range(200)))
     assert Counter(r.status_code for r in responses) == {200: 10, 429: 190}
     refused = [r for r in responses if r.status_code == 429]

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from pytest_svc import assert_problem_detail
+from pytest_svc import SettingsOverride, assert_problem_detail
 from reference_app.rate_limit import outages
 from reference_app.redis_client import get_redis
 
@@ -16,10 +16,9 @@ pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture(autouse=True)
-def redis_down(app: Any, monkeypatch: pytest.MonkeyPatch) -> Redis:
+def redis_down(app: Any, settings_override: SettingsOverride) -> Redis:
     """Give ``app`` a Redis client on a closed port (the ``app`` fixture restores the overrides afterwards)."""
-    for name, value in {"enabled": True, "fail_open": True, "exempt_paths": ["/health"]}.items():
-        monkeypatch.setattr(app.state.settings.rate_limit, name, value)
+    settings_override(rate_limit={"enabled": True, "fail_open": True, "exempt_paths": ["/health"]})
     down = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.1, decode_responses=True)
     app.dependency_overrides[get_redis] = lambda: down
     return down
@@ -36,9 +35,9 @@ async def test_failing_open_lets_requests_through(client: httpx.AsyncClient, cap
 
 
 async def test_failing_closed_refuses_with_a_503_problem(
-    app: Any, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    client: httpx.AsyncClient, settings_override: SettingsOverride, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(app.state.settings.rate_limit, "fail_open", False)
+    settings_override(rate_limit__fail_open=False)
     before = outages["closed"]
     response = await client.post("/echo", json={})
     assert_problem_detail(response, status=503, title="Service Unavailable")
@@ -48,21 +47,17 @@ async def test_failing_closed_refuses_with_a_503_problem(
     assert (await client.get("/health/live")).status_code == 200  # probes are never limited
 
 
-async def test_a_route_limit_fails_closed_too(
-    app: Any, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(app.state.settings.rate_limit, "fail_open", False)
-    monkeypatch.setattr(app.state.settings.rate_limit, "exempt_paths", ["/health", "/echo"])  # no global check
+async def test_a_route_limit_fails_closed_too(client: httpx.AsyncClient, settings_override: SettingsOverride) -> None:
+    settings_override(rate_limit__fail_open=False, rate_limit__exempt_paths=["/health", "/echo"])  # no global check
     response = await client.post("/echo", json={})
     assert_problem_detail(response, status=503, title="Service Unavailable")
     assert response.headers["retry-after"] == "5"
 
 
 async def test_disabled_rate_limiting_never_asks_redis(
-    app: Any, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, settings_override: SettingsOverride
 ) -> None:
-    monkeypatch.setattr(app.state.settings.rate_limit, "enabled", False)
-    monkeypatch.setattr(app.state.settings.rate_limit, "fail_open", False)
+    settings_override(rate_limit__enabled=False, rate_limit__fail_open=False)
     before = +outages
     assert (await client.post("/echo", json={})).status_code == 200
     assert +outages == before
