@@ -14,50 +14,47 @@ from typing import Any
 import httpx
 import pytest
 
-from pytest_svc import MakeClient, assert_request_id, assert_security_headers
+from pytest_svc import MakeClient, SettingsOverride, assert_request_id, assert_security_headers
 from reference_app.errors import TooManyRequestsError
 from reference_app.middleware import outbound_headers
 from reference_app.redis_client import get_redis
 
 pytestmark = pytest.mark.asyncio
 
-Provoke = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
+Provoke = Callable[[httpx.AsyncClient, Any, SettingsOverride], Awaitable[httpx.Response]]
 
 
-async def ok(client: httpx.AsyncClient, _app: Any) -> httpx.Response:
+async def ok(client: httpx.AsyncClient, _app: Any, _override: SettingsOverride) -> httpx.Response:
     return await client.get("/health/live")
 
 
-async def unauthorized(client: httpx.AsyncClient, _app: Any) -> httpx.Response:
+async def unauthorized(client: httpx.AsyncClient, _app: Any, _override: SettingsOverride) -> httpx.Response:
     return await client.get("/documents", headers={"Authorization": "Bearer not-a-token"})
 
 
-async def not_found(client: httpx.AsyncClient, _app: Any) -> httpx.Response:
+async def not_found(client: httpx.AsyncClient, _app: Any, _override: SettingsOverride) -> httpx.Response:
     return await client.get("/no-such-route")
 
 
-async def wrong_method(client: httpx.AsyncClient, _app: Any) -> httpx.Response:
+async def wrong_method(client: httpx.AsyncClient, _app: Any, _override: SettingsOverride) -> httpx.Response:
     return await client.put("/documents")
 
 
-async def too_large(client: httpx.AsyncClient, _app: Any) -> httpx.Response:
+async def too_large(client: httpx.AsyncClient, _app: Any, _override: SettingsOverride) -> httpx.Response:
     return await client.post("/documents", content=b"x" * 1_048_577, headers={"content-type": "text/plain"})
 
 
-async def invalid(client: httpx.AsyncClient, _app: Any) -> httpx.Response:
+async def invalid(client: httpx.AsyncClient, _app: Any, _override: SettingsOverride) -> httpx.Response:
     return await client.post("/documents", json={"title": ""})
 
 
-async def over_the_limit(client: httpx.AsyncClient, app: Any) -> httpx.Response:
-    app.state.settings.rate_limit.requests = 1
-    try:
-        await client.post("/echo", json={})
-        return await client.post("/echo", json={})  # the middleware's own 429
-    finally:
-        app.state.settings.rate_limit.requests = 100
+async def over_the_limit(client: httpx.AsyncClient, _app: Any, override: SettingsOverride) -> httpx.Response:
+    override(rate_limit__requests=1)
+    await client.post("/echo", json={})
+    return await client.post("/echo", json={})  # the middleware's own 429
 
 
-async def refused_inside(client: httpx.AsyncClient, app: Any) -> httpx.Response:
+async def refused_inside(client: httpx.AsyncClient, app: Any, _override: SettingsOverride) -> httpx.Response:
     def rate_limited() -> None:
         raise TooManyRequestsError("Slow down.", retry_after=7)
 
@@ -66,7 +63,7 @@ async def refused_inside(client: httpx.AsyncClient, app: Any) -> httpx.Response:
     return await client.post(f"/documents/{created.json()['id']}/views")  # the app's own 429
 
 
-async def crash(client: httpx.AsyncClient, app: Any) -> httpx.Response:
+async def crash(client: httpx.AsyncClient, app: Any, _override: SettingsOverride) -> httpx.Response:
     def broken() -> None:
         raise RuntimeError("boom")
 
@@ -96,10 +93,10 @@ def edge_client(make_client: MakeClient, current_user: Any) -> httpx.AsyncClient
 
 @pytest.mark.parametrize("answer", ANSWERS)
 async def test_every_answer_carries_a_new_request_id_and_the_security_headers(
-    answer: str, app: Any, edge_client: httpx.AsyncClient
+    answer: str, app: Any, edge_client: httpx.AsyncClient, settings_override: SettingsOverride
 ) -> None:
     provoke, status = ANSWERS[answer]
-    response = await provoke(edge_client, app)
+    response = await provoke(edge_client, app, settings_override)
     assert response.status_code == status
     request_id = assert_request_id(response)  # for a problem, its body's request_id too
     assert uuid.UUID(request_id).version == 7
@@ -110,10 +107,12 @@ async def test_every_answer_carries_a_new_request_id_and_the_security_headers(
 
 
 @pytest.mark.parametrize("answer", ["200", "404", "413", "429-middleware", "500"])
-async def test_a_valid_incoming_request_id_is_echoed(answer: str, app: Any, edge_client: httpx.AsyncClient) -> None:
+async def test_a_valid_incoming_request_id_is_echoed(
+    answer: str, app: Any, edge_client: httpx.AsyncClient, settings_override: SettingsOverride
+) -> None:
     provoke, _ = ANSWERS[answer]
     edge_client.headers.update({"X-Request-ID": "upstream-0123456789", "X-Correlation-ID": "journey-abcdef01"})
-    response = await provoke(edge_client, app)
+    response = await provoke(edge_client, app, settings_override)
     assert_request_id(response, "upstream-0123456789")
     assert response.headers["x-correlation-id"] == "journey-abcdef01"
 
