@@ -36,7 +36,7 @@ bench: $(STAMP) $(PEER_STAMP)
 	$(BIN)/pytest benchmarks/test_fixture_overhead.py -p benchmark -p no:cacheprovider --benchmark-only \
 		--benchmark-json=benchmarks/results/fixture_overhead.json
 	$(BIN)/python benchmarks/report.py benchmarks/results/fixture_overhead.json
-	$(BIN)/python benchmarks/floors.py
+	$(BIN)/python -m benchmarks.floors
 	$(BIN)/pytest benchmarks/test_repository_paths.py -p benchmark -p no:cacheprovider --benchmark-only \
 		--benchmark-json=benchmarks/results/repository.json
 	$(BIN)/python benchmarks/ratios.py benchmarks/results/repository.json

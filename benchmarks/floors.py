@@ -11,7 +11,7 @@ beside the others, measured in one process (the median of five repeats of N):
 
 so that ``4 x trip + flush`` reads beside the targets in ``report.py``. Run it from the project root::
 
-    .venv/bin/python benchmarks/floors.py [URL]   # URL: SVC_BENCH_PG_URL's server, else the default below
+    .venv/bin/python -m benchmarks.floors [URL]   # URL: SVC_BENCH_PG_URL's server, else the default below
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import String, create_engine, make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import create_engine, make_url
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
+
+from benchmarks.benchmodel import Base, Item
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 N = 2000
@@ -64,16 +66,6 @@ async def asyncpg_round_trip(url: str) -> float:
         return await _timed(lambda: connection.fetchval("SELECT 1"))
     finally:
         await connection.close()
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Item(Base):
-    __tablename__ = "item"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(50))
 
 
 def orm_flush_without_io() -> float:

@@ -61,21 +61,8 @@ asyncio_default_test_loop_scope = {loop_scope}
 filterwarnings = error
 """
 
-MODEL = """
-from sqlalchemy import String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Item(Base):
-    __tablename__ = "item"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(50))
-"""
+# The inner projects' model module (benchmodel.py beside this file), written into each as it is.
+MODEL = (Path(__file__).parent / "benchmodel.py").read_text()
 
 BASELINE_TESTS = """
 import pytest
