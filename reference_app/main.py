@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from reference_app.cache import close_cache
 from reference_app.db import dispose_engine
@@ -35,7 +37,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: AppSettings | None = None) -> FastAPI:
     """Build the app: documents, users, ``/health/live`` and ``/echo``; problem+json errors, size and rate limits,
-    request IDs and security headers on every response."""
+    request IDs and security headers on every response, CORS and trusted hosts when the settings name any."""
     settings = settings or get_settings()
     app = FastAPI(title=settings.title, lifespan=lifespan)
     app.state.settings = settings
@@ -45,11 +47,27 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     # Each add_middleware wraps the ones before it, so this reads from the inside out. Why this order:
     # - body size, then rate limit around it: a refused caller costs no body read;
     # - the crash answer around both: a crash anywhere inside becomes the 500 problem before it leaves;
-    # - security headers around that: every answer gets them, the 413, 429 and 500 of the middleware included;
+    # - CORS around that (when origins are allowed): a page can read every answer, a 429 or a 500 included, and
+    #   a preflight is answered before it is counted against the caller's rate limit;
+    # - trusted hosts around CORS (when hosts are listed): a request for another host goes no further;
+    # - security headers around those: every answer gets them, the middleware's own included;
     # - request IDs outermost: everything inside (problem bodies, logs, the limiter's answers) knows the request's ID.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitMiddleware, settings=settings.rate_limit)
     app.add_middleware(CrashAnswerMiddleware)
+    cors = settings.cors
+    if cors.allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=cors.allow_origins,
+            allow_methods=cors.allow_methods,
+            allow_headers=cors.allow_headers,
+            expose_headers=cors.expose_headers,
+            allow_credentials=cors.allow_credentials,
+            max_age=cors.max_age,
+        )
+    if settings.trusted_hosts.allowed_hosts != ["*"]:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts.allowed_hosts)
     app.add_middleware(SecurityHeadersMiddleware, settings=settings.security_headers)
     app.add_middleware(RequestIdMiddleware, settings=settings.request_id)
     return app

@@ -99,6 +99,37 @@ class SecurityHeadersSettings(BaseModel):
     cache_control: str = "no-store, max-age=0"
 
 
+class CorsSettings(BaseModel):
+    """Cross-origin requests from browsers (``APP_CORS__ALLOW_ORIGINS='["https://app.example.com"]'``...).
+
+    No origin is allowed until ``allow_origins`` names some (Starlette's ``CORSMiddleware`` is then added). The
+    exposed headers let a page read the request ID, the rate limit and ``Retry-After``.
+    """
+
+    allow_origins: list[str] = []
+    allow_methods: list[str] = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    allow_headers: list[str] = ["Authorization", "Content-Type", "X-API-Key", "X-Request-ID", "X-Correlation-ID"]
+    expose_headers: list[str] = [
+        "X-Request-ID",
+        "X-Correlation-ID",
+        "RateLimit",
+        "RateLimit-Policy",
+        "Retry-After",
+        "ETag",
+    ]
+    allow_credentials: bool = False
+    max_age: Annotated[int, Field(ge=0)] = 600
+
+
+class TrustedHostSettings(BaseModel):
+    """The ``Host`` names the service answers to (``APP_TRUSTED_HOSTS__ALLOWED_HOSTS='["api.example.com"]'``).
+
+    ``["*"]`` (the default) answers any; otherwise Starlette's ``TrustedHostMiddleware`` refuses others with 400.
+    """
+
+    allowed_hosts: list[str] = ["*"]
+
+
 class AppSettings(BaseSettings):
     """All settings of the service, e.g. ``APP_DATABASE__URL`` sets ``database.url``."""
 
@@ -115,6 +146,8 @@ class AppSettings(BaseSettings):
     rate_limit: RateLimitSettings = RateLimitSettings()
     request_id: RequestIdSettings = RequestIdSettings()
     security_headers: SecurityHeadersSettings = SecurityHeadersSettings()
+    cors: CorsSettings = CorsSettings()
+    trusted_hosts: TrustedHostSettings = TrustedHostSettings()
 
 
 @lru_cache
