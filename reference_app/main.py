@@ -17,6 +17,7 @@ from reference_app.echo.router import router as echo_router
 from reference_app.errors import CrashAnswerMiddleware, add_problem_handlers
 from reference_app.health.router import router as health_router
 from reference_app.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
+from reference_app.observability import RequestLogMiddleware
 from reference_app.rate_limit import RateLimitMiddleware
 from reference_app.redis_client import close_redis
 from reference_app.settings import AppSettings, get_settings
@@ -51,6 +52,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     #   a preflight is answered before it is counted against the caller's rate limit;
     # - trusted hosts around CORS (when hosts are listed): a request for another host goes no further;
     # - security headers around those: every answer gets them, the middleware's own included;
+    # - the request log around everything but the request IDs: it times and sees every answer, and knows its ID;
     # - request IDs outermost: everything inside (problem bodies, logs, the limiter's answers) knows the request's ID.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitMiddleware, settings=settings.rate_limit)
@@ -69,6 +71,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     if settings.trusted_hosts.allowed_hosts != ["*"]:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts.allowed_hosts)
     app.add_middleware(SecurityHeadersMiddleware, settings=settings.security_headers)
+    app.add_middleware(RequestLogMiddleware, settings=settings.logging, templates=lambda: app.openapi()["paths"])
     app.add_middleware(RequestIdMiddleware, settings=settings.request_id)
     return app
 

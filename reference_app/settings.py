@@ -130,6 +130,13 @@ class TrustedHostSettings(BaseModel):
     allowed_hosts: list[str] = ["*"]
 
 
+class LoggingSettings(BaseModel):
+    """The request log (``APP_LOGGING__MAX_BODY_BYTES=...``): one record per request at INFO, and at DEBUG its
+    headers and the first ``max_body_bytes`` of its body, masked (``reference_app.observability``)."""
+
+    max_body_bytes: Annotated[int, Field(ge=0)] = 4096
+
+
 class AppSettings(BaseSettings):
     """All settings of the service, e.g. ``APP_DATABASE__URL`` sets ``database.url``."""
 
@@ -148,6 +155,7 @@ class AppSettings(BaseSettings):
     security_headers: SecurityHeadersSettings = SecurityHeadersSettings()
     cors: CorsSettings = CorsSettings()
     trusted_hosts: TrustedHostSettings = TrustedHostSettings()
+    logging: LoggingSettings = LoggingSettings()
 
 
 @lru_cache

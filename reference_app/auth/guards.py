@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException
 from reference_app.auth.bearer import authenticate
 from reference_app.auth.principal import PrincipalLike
 from reference_app.db.actor import current_actor
+from reference_app.observability.request_log import current_caller
 
 
 async def get_current_user(principal: Annotated[PrincipalLike, Depends(authenticate)]) -> PrincipalLike:
@@ -17,6 +18,7 @@ async def get_current_user(principal: Annotated[PrincipalLike, Depends(authentic
     # Async on purpose: a sync dependency runs in a thread and its ContextVar write would not reach
     # the endpoint.
     current_actor.set(principal.email)
+    current_caller.set((principal.id, principal.tenant_id))  # for the request log: IDs, never the email
     return principal
 
 

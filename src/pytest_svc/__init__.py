@@ -12,9 +12,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pytest_svc.app_logs import AppLogs
     from pytest_svc.assertions.cache import assert_cached
     from pytest_svc.assertions.headers import assert_request_id, assert_security_headers
     from pytest_svc.assertions.http import assert_paginated, assert_problem_detail
+    from pytest_svc.assertions.pii import assert_no_pii
     from pytest_svc.assertions.rate_limit import RateLimitHeaders, assert_rate_limit_headers, assert_rate_limited
     from pytest_svc.assertions.records import (
         assert_audit_trail,
@@ -42,6 +44,8 @@ _HOMES = (
     "pytest_svc.assertions.records",
     "pytest_svc.assertions.http",
     "pytest_svc.assertions.headers",
+    "pytest_svc.assertions.pii",
+    "pytest_svc.app_logs",
     "pytest_svc.assertions.rate_limit",
     "pytest_svc.assertions.cache",
     "pytest_svc.protocols",
@@ -60,6 +64,7 @@ _HOMES = (
 )
 
 __all__ = [
+    "AppLogs",
     "AssertMaxQueries",
     "AsyncBenchmark",
     "Builder",
@@ -85,6 +90,7 @@ __all__ = [
     "UserSpec",
     "assert_audit_trail",
     "assert_cached",
+    "assert_no_pii",
     "assert_not_deleted",
     "assert_paginated",
     "assert_primary_key_set",

@@ -23,11 +23,11 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 # What `from pytest_svc import ...` and `from pytest_svc.load import ...` offer users: names may be added,
 # never taken away.
 PUBLIC = [
-    "AssertMaxQueries", "AsyncBenchmark", "Builder", "CacheTestHelper", "FakeRedisServer", "LiveServer", "MakeClient",
-    "MakeTestModel", "MakeTestUsers", "MakeUser", "MockAuthToken", "ModelFactory", "PrimaryKeyStrategy",
+    "AppLogs", "AssertMaxQueries", "AsyncBenchmark", "Builder", "CacheTestHelper", "FakeRedisServer", "LiveServer",
+    "MakeClient", "MakeTestModel", "MakeTestUsers", "MakeUser", "MockAuthToken", "ModelFactory", "PrimaryKeyStrategy",
     "QueryCounter", "RateLimitHeaders", "RedisOutage", "SQLAlchemyFactory", "SampleIds", "ServerProcess",
     "ServerStartError", "SettingsOverride", "SvcUser", "UserSpec", "assert_audit_trail", "assert_cached",
-    "assert_not_deleted", "assert_paginated", "assert_primary_key_set", "assert_problem_detail",
+    "assert_no_pii", "assert_not_deleted", "assert_paginated", "assert_primary_key_set", "assert_problem_detail",
     "assert_rate_limit_headers", "assert_rate_limited", "assert_request_id", "assert_security_headers",
     "assert_soft_deleted", "assert_timestamps_updated", "register", "uuid7",
 ]  # fmt: skip

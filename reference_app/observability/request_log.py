@@ -1,0 +1,113 @@
+"""One log record per request, with structured fields; at DEBUG the request's headers and body too, masked.
+
+The record (logger ``reference_app.requests``, INFO) carries ``method``, ``route`` (the route's template,
+``/documents/{id}``, never the raw path: ids and search terms stay out), ``status``, ``duration_ms``,
+``request_id``, and ``user`` and ``tenant`` when the request was authenticated (their IDs, never the email).
+Error answers of the middleware inside this one (413, 429, 500) are logged like any other. A formatter turns the
+fields into one JSON line; see the settings' ``logging`` section.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from typing import Any
+
+from asgi_correlation_id.context import correlation_id as request_id
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reference_app.observability.pii import mask_headers, mask_text, mask_value
+from reference_app.settings import LoggingSettings
+
+log = logging.getLogger("reference_app.requests")
+
+# (user id, tenant id) of the authenticated caller: set by the auth dependency, read here after the app answered.
+current_caller: ContextVar[tuple[str, str | None] | None] = ContextVar("current_caller", default=None)
+NO_ROUTE = "(no route)"
+
+
+def _body_for_log(body: bytes, content_type: str) -> Any:
+    if content_type.split(";")[0].strip().lower().endswith("json"):
+        try:
+            return mask_value(json.loads(body))
+        except ValueError:
+            pass
+    return mask_text(body.decode("utf-8", errors="replace"))
+
+
+class RequestLogMiddleware:
+    """Log each HTTP request once, when it is answered (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, settings: LoggingSettings, templates: Callable[[], Iterable[str]] = tuple) -> None:
+        self.app = app
+        self.max_body_bytes = settings.max_body_bytes
+        # The app's path templates (its OpenAPI paths), to name the route of a request that middleware answered
+        # before routing (a 429, a 413): compiled on first need, static paths before those with parameters.
+        self._templates = templates
+        self._compiled: list[tuple[re.Pattern[str], str]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # unless the app answers
+        detail = log.isEnabledFor(logging.DEBUG)
+        body = bytearray()
+        caller_token = current_caller.set(None)
+
+        async def reading_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and len(body) < self.max_body_bytes:
+                body.extend(message.get("body", b"")[: self.max_body_bytes - len(body)])
+            return message
+
+        async def status_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, reading_receive if detail else receive, status_send)
+        finally:
+            self._log(scope, status, started, body if detail else None)
+            current_caller.reset(caller_token)
+
+    def _route(self, scope: Scope) -> str:
+        path = getattr(scope.get("route"), "path", None)
+        if path is not None:
+            return str(path)
+        if self._compiled is None:
+            ordered = sorted(self._templates(), key=lambda template: (template.count("{"), template))
+            self._compiled = [(compile_path(template)[0], template) for template in ordered]
+        return next((template for regex, template in self._compiled if regex.match(scope["path"])), NO_ROUTE)
+
+    def _log(self, scope: Scope, status: int, started: float, body: bytearray | None) -> None:
+        caller = current_caller.get()
+        fields: dict[str, Any] = {
+            "method": scope["method"],
+            "route": self._route(scope),
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            "request_id": request_id.get(),
+        }
+        if caller is not None:
+            fields["user"], fields["tenant"] = caller
+        log.info("%s %s %s", fields["method"], fields["route"], status, extra=fields)
+        if body is not None:
+            headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
+            content_type = next((value for name, value in headers if name == "content-type"), "")
+            log.debug(
+                "request detail",
+                extra={
+                    "request_id": fields["request_id"],
+                    "headers": mask_headers(headers),
+                    "body": _body_for_log(bytes(body), content_type),
+                },
+            )
