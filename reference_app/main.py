@@ -17,7 +17,8 @@ from reference_app.echo.router import router as echo_router
 from reference_app.errors import CrashAnswerMiddleware, add_problem_handlers
 from reference_app.health.router import router as health_router
 from reference_app.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
-from reference_app.observability import RequestLogMiddleware
+from reference_app.observability import MetricsMiddleware, RequestLogMiddleware, RouteTemplates
+from reference_app.observability.router import router as metrics_router
 from reference_app.rate_limit import RateLimitMiddleware
 from reference_app.redis_client import close_redis
 from reference_app.settings import AppSettings, get_settings
@@ -42,7 +43,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title=settings.title, lifespan=lifespan)
     app.state.settings = settings
-    for router in (documents_router, users_router, health_router, echo_router):
+    for router in (documents_router, users_router, health_router, echo_router, metrics_router):
         app.include_router(router)
     add_problem_handlers(app)
     # Each add_middleware wraps the ones before it, so this reads from the inside out. Why this order:
@@ -52,7 +53,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     #   a preflight is answered before it is counted against the caller's rate limit;
     # - trusted hosts around CORS (when hosts are listed): a request for another host goes no further;
     # - security headers around those: every answer gets them, the middleware's own included;
-    # - the request log around everything but the request IDs: it times and sees every answer, and knows its ID;
+    # - the request log and the metrics around everything but the request IDs: they time and see every answer;
     # - request IDs outermost: everything inside (problem bodies, logs, the limiter's answers) knows the request's ID.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitMiddleware, settings=settings.rate_limit)
@@ -71,7 +72,9 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     if settings.trusted_hosts.allowed_hosts != ["*"]:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts.allowed_hosts)
     app.add_middleware(SecurityHeadersMiddleware, settings=settings.security_headers)
-    app.add_middleware(RequestLogMiddleware, settings=settings.logging, templates=lambda: app.openapi()["paths"])
+    routes = RouteTemplates(lambda: app.openapi()["paths"])
+    app.add_middleware(MetricsMiddleware, routes=routes)
+    app.add_middleware(RequestLogMiddleware, settings=settings.logging, routes=routes)
     app.add_middleware(RequestIdMiddleware, settings=settings.request_id)
     return app
 

@@ -43,15 +43,16 @@ class RateLimitSettings(BaseModel):
 
     Each caller (API key, credentials, else client IP) has a token bucket of ``requests`` tokens, refilled evenly
     over ``window_seconds``. When Redis is down, ``fail_open`` lets requests through; false refuses them with 503
-    (both logged and counted). Paths in ``exempt_paths``, and below them, are not limited: health probes must
-    answer even when their caller's address is busy. ``enabled=false`` also switches off ``rate_limit()`` routes.
+    (both logged and counted). Paths in ``exempt_paths``, and below them, are not limited: health probes and the
+    metrics scrape must answer even when their caller's address is busy. ``enabled=false`` also switches off
+    ``rate_limit()`` routes.
     """
 
     enabled: bool = True
     requests: PositiveInt = 100
     window_seconds: PositiveInt = 60
     fail_open: bool = True
-    exempt_paths: list[str] = ["/health"]
+    exempt_paths: list[str] = ["/health", "/metrics"]
 
 
 class RequestIdSettings(BaseModel):

@@ -20,6 +20,11 @@ def get_cache_runtime() -> CacheRuntime:
     return _runtime
 
 
+def cache_runtime_if_started() -> CacheRuntime | None:
+    """The process's runtime if one was made, else None (for metrics: reading them must not start one)."""
+    return _runtime
+
+
 async def get_cache(redis: RedisClient) -> CacheManager:
     """FastAPI dependency: a :class:`CacheManager` over ``get_redis()`` and the process's runtime.
 

@@ -22,6 +22,11 @@ def get_engine() -> AsyncEngine:
     return _engine
 
 
+def engine_if_created() -> AsyncEngine | None:
+    """The process's engine if one was made, else None (for metrics: reading them must not create one)."""
+    return _engine
+
+
 def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
     """Return the session factory bound to :func:`get_engine`, creating it on first call."""
     global _sessionmaker

@@ -11,24 +11,21 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
-from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
 
 from asgi_correlation_id.context import correlation_id as request_id
-from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reference_app.observability.pii import mask_headers, mask_text, mask_value
+from reference_app.observability.routes import RouteTemplates
 from reference_app.settings import LoggingSettings
 
 log = logging.getLogger("reference_app.requests")
 
 # (user id, tenant id) of the authenticated caller: set by the auth dependency, read here after the app answered.
 current_caller: ContextVar[tuple[str, str | None] | None] = ContextVar("current_caller", default=None)
-NO_ROUTE = "(no route)"
 
 
 def _body_for_log(body: bytes, content_type: str) -> Any:
@@ -43,13 +40,10 @@ def _body_for_log(body: bytes, content_type: str) -> Any:
 class RequestLogMiddleware:
     """Log each HTTP request once, when it is answered (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, settings: LoggingSettings, templates: Callable[[], Iterable[str]] = tuple) -> None:
+    def __init__(self, app: ASGIApp, settings: LoggingSettings, routes: RouteTemplates | None = None) -> None:
         self.app = app
         self.max_body_bytes = settings.max_body_bytes
-        # The app's path templates (its OpenAPI paths), to name the route of a request that middleware answered
-        # before routing (a 429, a 413): compiled on first need, static paths before those with parameters.
-        self._templates = templates
-        self._compiled: list[tuple[re.Pattern[str], str]] | None = None
+        self.routes = routes or RouteTemplates()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,20 +73,11 @@ class RequestLogMiddleware:
             self._log(scope, status, started, body if detail else None)
             current_caller.reset(caller_token)
 
-    def _route(self, scope: Scope) -> str:
-        path = getattr(scope.get("route"), "path", None)
-        if path is not None:
-            return str(path)
-        if self._compiled is None:
-            ordered = sorted(self._templates(), key=lambda template: (template.count("{"), template))
-            self._compiled = [(compile_path(template)[0], template) for template in ordered]
-        return next((template for regex, template in self._compiled if regex.match(scope["path"])), NO_ROUTE)
-
     def _log(self, scope: Scope, status: int, started: float, body: bytearray | None) -> None:
         caller = current_caller.get()
         fields: dict[str, Any] = {
             "method": scope["method"],
-            "route": self._route(scope),
+            "route": self.routes.of(scope),
             "status": status,
             "duration_ms": round((time.perf_counter() - started) * 1000, 3),
             "request_id": request_id.get(),

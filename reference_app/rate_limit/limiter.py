@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from redis.exceptions import MaxConnectionsError, RedisError
 from starlette.types import Scope
 
+from reference_app.observability.metrics import RATE_LIMIT
 from reference_app.rate_limit.script import run_token_bucket
 
 log = logging.getLogger(__name__)
@@ -117,13 +118,16 @@ async def check_limit(
     request through, without rate limit headers), failing closed raises :class:`RateLimitUnavailable`.
     """
     try:
-        return await take_token(await connect(), policy, identity)
+        decision = await take_token(await connect(), policy, identity)
     except Exception as exc:
         outcome = "open" if fail_open else "closed"
         outages[outcome] += 1
+        RATE_LIMIT.labels(policy.name, f"unavailable_fail_{outcome}").inc()
         # A Redis error is an outage, its message is enough; anything else may be a bug: keep the traceback.
         traceback = not isinstance(exc, RedisError)
         log.warning("rate limit %r unavailable, failing %s: %r", policy.name, outcome, exc, exc_info=traceback)
         if fail_open:
             return None
         raise RateLimitUnavailable(policy.name) from exc
+    RATE_LIMIT.labels(policy.name, "allowed" if decision.allowed else "denied").inc()
+    return decision

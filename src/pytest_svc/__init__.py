@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from pytest_svc.data.factories import SQLAlchemyFactory, register
     from pytest_svc.data.samples import PrimaryKeyStrategy, SampleIds, uuid7
     from pytest_svc.db.query_counter import QueryCounter
+    from pytest_svc.metrics import Metrics
     from pytest_svc.protocols import AssertMaxQueries, MakeClient, MakeTestModel, MakeTestUsers, MakeUser, MockAuthToken
     from pytest_svc.redis.cache_helper import CacheTestHelper
     from pytest_svc.redis.outage import RedisOutage
@@ -46,6 +47,7 @@ _HOMES = (
     "pytest_svc.assertions.headers",
     "pytest_svc.assertions.pii",
     "pytest_svc.app_logs",
+    "pytest_svc.metrics",
     "pytest_svc.assertions.rate_limit",
     "pytest_svc.assertions.cache",
     "pytest_svc.protocols",
@@ -75,6 +77,7 @@ __all__ = [
     "MakeTestModel",
     "MakeTestUsers",
     "MakeUser",
+    "Metrics",
     "MockAuthToken",
     "ModelFactory",
     "PrimaryKeyStrategy",

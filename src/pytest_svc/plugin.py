@@ -28,6 +28,7 @@ pytest_plugins = [
     "pytest_svc.app",
     "pytest_svc.settings_override",
     "pytest_svc.app_logs",
+    "pytest_svc.metrics",
     "pytest_svc.server.live_server",
     "pytest_svc.data.samples",
     "pytest_svc.data.model_rows",

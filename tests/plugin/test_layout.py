@@ -24,12 +24,12 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 # never taken away.
 PUBLIC = [
     "AppLogs", "AssertMaxQueries", "AsyncBenchmark", "Builder", "CacheTestHelper", "FakeRedisServer", "LiveServer",
-    "MakeClient", "MakeTestModel", "MakeTestUsers", "MakeUser", "MockAuthToken", "ModelFactory", "PrimaryKeyStrategy",
-    "QueryCounter", "RateLimitHeaders", "RedisOutage", "SQLAlchemyFactory", "SampleIds", "ServerProcess",
-    "ServerStartError", "SettingsOverride", "SvcUser", "UserSpec", "assert_audit_trail", "assert_cached",
-    "assert_no_pii", "assert_not_deleted", "assert_paginated", "assert_primary_key_set", "assert_problem_detail",
-    "assert_rate_limit_headers", "assert_rate_limited", "assert_request_id", "assert_security_headers",
-    "assert_soft_deleted", "assert_timestamps_updated", "register", "uuid7",
+    "MakeClient", "MakeTestModel", "MakeTestUsers", "MakeUser", "Metrics", "MockAuthToken", "ModelFactory",
+    "PrimaryKeyStrategy", "QueryCounter", "RateLimitHeaders", "RedisOutage", "SQLAlchemyFactory", "SampleIds",
+    "ServerProcess", "ServerStartError", "SettingsOverride", "SvcUser", "UserSpec", "assert_audit_trail",
+    "assert_cached", "assert_no_pii", "assert_not_deleted", "assert_paginated", "assert_primary_key_set",
+    "assert_problem_detail", "assert_rate_limit_headers", "assert_rate_limited", "assert_request_id",
+    "assert_security_headers", "assert_soft_deleted", "assert_timestamps_updated", "register", "uuid7",
 ]  # fmt: skip
 PUBLIC_LOAD = [
     "PROBLEM_MEDIA_TYPE", "Check", "EndpointStats", "Limits", "SvcFastHttpUser", "SvcHttpUser", "Thresholds",

@@ -8,7 +8,7 @@ from types import ModuleType
 
 import pytest
 
-from pytest_svc import app, app_logs, async_benchmark, settings_override, users
+from pytest_svc import app, app_logs, async_benchmark, metrics, settings_override, users
 from pytest_svc.data import model_rows, samples
 from pytest_svc.db import fixtures as db_fixtures
 from pytest_svc.db import query_counter
@@ -38,6 +38,7 @@ PUBLIC_FIXTURES: dict[str, ModuleType] = {
     "make_client": app,
     "settings_override": settings_override,
     "app_logs": app_logs,
+    "metrics": metrics,
     "current_user": users,
     "admin_user": users,
     "make_user": users,
