@@ -23,7 +23,8 @@ SECRET_KEY = re.compile(
 _EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+\S+")  # whatever the client sent, up to the next space
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+# Not inside a longer token: a UUID's or a hash's digit runs are no card number.
+_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
 _PHONE = re.compile(r"(?<![\w+])\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}(?!\d)")
 _SECRET_PAIR = re.compile(
     r"(?i)(?P<key>[\w-]*(?:password|passwd|secret|token|api[_-]?key)[\w-]*)(?P<sep>\s*[:=]\s*)(?P<value>[^\s&,;]+)"

@@ -18,7 +18,8 @@ def test_assert_no_pii(sample_project: pytest.Pytester) -> None:
         CLEAN = (
             'INFO app.requests: GET /documents/{id} 200 {"duration_ms": 1.25, "request_id": '
             '"0193a0e4-6f1b-7c2e-9d4a-5b6c7d8e9f00", "user": "u1", "at": "2026-12-01T18:16:29.935408+00:00", '
-            '"password": "***", "authorization": "[masked]", "card": "4111 **** **** 1111", "order": 12345678901234}'
+            '"password": "***", "authorization": "[masked]", "card": "4111 **** **** 1111", "order": 12345678901234, '
+            '"trace": "019ade74-7087-9425-799a-1f41e8fb7997"}'
         )
 
         def test_passes():

@@ -15,7 +15,9 @@ from reference_app.redis_client import get_redis
 pytestmark = pytest.mark.asyncio
 
 LOGGER = "reference_app.requests"
-SECRETS = st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="\"'\\"), min_size=8)
+SECRETS = st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="\"'\\"), min_size=8).map(
+    lambda text: "Zq9" + text
+)  # marked: never a piece of the log's own text
 
 
 async def test_one_record_per_request_with_the_route_template_never_the_raw_path(
