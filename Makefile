@@ -43,6 +43,9 @@ bench: $(STAMP) $(PEER_STAMP)
 	$(BIN)/pytest benchmarks/test_cache_paths.py -p benchmark -p no:cacheprovider --benchmark-only \
 		--benchmark-json=benchmarks/results/cache.json
 	$(BIN)/python benchmarks/ratios.py benchmarks/results/cache.json
+	$(BIN)/pytest benchmarks/test_middleware_stack.py -p benchmark -p no:cacheprovider --benchmark-only \
+		--benchmark-json=benchmarks/results/middleware.json
+	$(BIN)/python benchmarks/ratios.py benchmarks/results/middleware.json
 
 # Load run (docs/load.md): DURATION=60s USERS=20 SPAWN_RATE=10 WORKERS=0 (N >= 2: master + N workers),
 # DB_URL= / REDIS_URL= (default embedded), HOST=http://... (a running app; needs SVC_LOAD_TOKENS_FILE).

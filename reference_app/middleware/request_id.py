@@ -15,7 +15,6 @@ from contextvars import ContextVar
 import uuid_utils
 from asgi_correlation_id import CorrelationIdMiddleware
 from asgi_correlation_id.context import correlation_id as request_id
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reference_app.settings import RequestIdSettings
@@ -62,7 +61,7 @@ class CorrelationMiddleware:
 
         async def send_with_correlation_id(message: Message) -> None:
             if message["type"] == "http.response.start" and value:
-                MutableHeaders(scope=message).append(self.header, value)
+                message["headers"] = [*message.get("headers", ()), (self._key, value.encode("latin-1"))]
             await send(message)
 
         try:
@@ -81,9 +80,12 @@ class RequestIdMiddleware:
     """
 
     def __init__(self, app: ASGIApp, settings: RequestIdSettings) -> None:
+        # update_request_header=False: the app reads the ID from the context variable, not from a rewritten
+        # request header (rewriting it costs a copy of the headers on every request without one).
         self.app = CorrelationIdMiddleware(
             CorrelationMiddleware(app, settings),
             header_name=settings.header,
+            update_request_header=False,
             generator=new_request_id,
             validator=validator_for(settings),
         )
