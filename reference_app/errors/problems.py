@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
+from starlette.routing import compile_path
 from starlette.types import Scope, Send
 
 from reference_app.errors.exceptions import AppError, TooManyRequestsError
@@ -104,13 +105,33 @@ def json_pointer(loc: Sequence[str | int]) -> str:
     return "#/" + "/".join(escaped) if parts else "#"
 
 
+_OPERATIONS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def allowed_methods(request: Request) -> list[str] | None:
+    """Every method the request's path answers, from the app's OpenAPI paths; None when no documented path matches.
+
+    Starlette's 405 names only the methods of the first route it tried: ``GET`` for ``/documents/{document_id}``,
+    which also takes ``PATCH`` and ``DELETE``. The documented paths are tried static ones first, as routing does.
+    """
+    paths: dict[str, Any] = request.app.openapi().get("paths", {})
+    for template in sorted(paths, key=lambda path: (path.count("{"), path)):
+        if compile_path(template)[0].match(request.url.path):
+            return sorted(method.upper() for method in paths[template] if method in _OPERATIONS)
+    return None
+
+
 async def http_exception_handler(request: Request, exc: Exception) -> Response:
-    """Render an ``HTTPException`` (ours or Starlette's 404/405) as a problem."""
+    """Render an ``HTTPException`` (ours or Starlette's 404/405) as a problem; a 405's ``Allow`` lists every method
+    of the path."""
     assert isinstance(exc, StarletteHTTPException)
     # 204 and 304 must not carry a body, so they cannot carry a problem either.
     if exc.status_code in (204, 304) or exc.status_code < 200:
         return Response(status_code=exc.status_code, headers=exc.headers)
-    return problem(request, exc.status_code, exc.detail, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405 and (methods := allowed_methods(request)):
+        headers = {**(exc.headers or {}), "Allow": ", ".join(methods)}
+    return problem(request, exc.status_code, exc.detail, headers=headers)
 
 
 async def validation_exception_handler(request: Request, exc: Exception) -> Response:

@@ -37,6 +37,15 @@ async def test_404_for_an_unknown_route_and_an_unknown_document(auth_client: htt
 async def test_405_for_a_wrong_method(auth_client: httpx.AsyncClient) -> None:
     response = await auth_client.put("/documents")
     assert_problem_detail(response, status=405, title="Method Not Allowed")
+    assert response.headers["allow"] == "GET, POST"
+
+
+async def test_a_405_allows_every_method_of_the_path_not_only_the_first_routes(auth_client: httpx.AsyncClient) -> None:
+    # /documents/{document_id} has three routes (GET, PATCH, DELETE); Starlette's 405 named the first one's only.
+    response = await auth_client.put("/documents/1")
+    assert_problem_detail(response, status=405)
+    assert response.headers["allow"] == "DELETE, GET, PATCH"
+    assert (await auth_client.post("/health/live")).headers["allow"] == "GET"
 
 
 async def test_413_for_a_declared_oversized_body(auth_client: httpx.AsyncClient) -> None:
