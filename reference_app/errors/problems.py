@@ -21,10 +21,10 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
-from starlette.routing import compile_path
 from starlette.types import Scope, Send
 
 from reference_app.errors.exceptions import AppError, TooManyRequestsError
+from reference_app.routing import RouteTemplates
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +112,13 @@ def allowed_methods(request: Request) -> list[str] | None:
     """Every method the request's path answers, from the app's OpenAPI paths; None when no documented path matches.
 
     Starlette's 405 names only the methods of the first route it tried: ``GET`` for ``/documents/{document_id}``,
-    which also takes ``PATCH`` and ``DELETE``. The documented paths are tried static ones first, as routing does.
+    which also takes ``PATCH`` and ``DELETE``.
     """
     paths: dict[str, Any] = request.app.openapi().get("paths", {})
-    for template in sorted(paths, key=lambda path: (path.count("{"), path)):
-        if compile_path(template)[0].match(request.url.path):
-            return sorted(method.upper() for method in paths[template] if method in _OPERATIONS)
-    return None
+    template = RouteTemplates(lambda: paths).template_for(request.url.path)
+    if template is None:
+        return None
+    return sorted(method.upper() for method in paths[template] if method in _OPERATIONS)
 
 
 async def http_exception_handler(request: Request, exc: Exception) -> Response:

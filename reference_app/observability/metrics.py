@@ -28,11 +28,12 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.pool import QueuePool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reference_app.cache.dependency import cache_runtime_if_started
 from reference_app.db.engine import engine_if_created
-from reference_app.observability.routes import RouteTemplates
+from reference_app.observability.status import AnsweredStatus
+from reference_app.routing import RouteTemplates
 
 REQUESTS = Counter("http_requests", "HTTP requests answered.", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -98,19 +99,12 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500  # unless the app answers
-
-        async def status_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        status = AnsweredStatus(send)
         IN_FLIGHT.inc()
         try:
-            await self.app(scope, receive, status_send)
+            await self.app(scope, receive, status.send)
         finally:
             IN_FLIGHT.dec()
             route = self.routes.of(scope)
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
+            REQUESTS.labels(scope["method"], route, str(status.code)).inc()
             LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)

@@ -19,7 +19,8 @@ from asgi_correlation_id.context import correlation_id as request_id
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reference_app.observability.pii import mask_headers, mask_text, mask_value
-from reference_app.observability.routes import RouteTemplates
+from reference_app.observability.status import AnsweredStatus
+from reference_app.routing import RouteTemplates
 from reference_app.settings import LoggingSettings
 
 log = logging.getLogger("reference_app.requests")
@@ -50,7 +51,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500  # unless the app answers
+        status = AnsweredStatus(send)
         detail = log.isEnabledFor(logging.DEBUG)
         body = bytearray()
         caller_token = current_caller.set(None)
@@ -61,16 +62,10 @@ class RequestLogMiddleware:
                 body.extend(message.get("body", b"")[: self.max_body_bytes - len(body)])
             return message
 
-        async def status_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
         try:
-            await self.app(scope, reading_receive if detail else receive, status_send)
+            await self.app(scope, reading_receive if detail else receive, status.send)
         finally:
-            self._log(scope, status, started, body if detail else None)
+            self._log(scope, status.code, started, body if detail else None)
             current_caller.reset(caller_token)
 
     def _log(self, scope: Scope, status: int, started: float, body: bytearray | None) -> None:

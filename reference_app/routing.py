@@ -1,4 +1,4 @@
-"""The route template of a request, for logs and metrics: ``/documents/{document_id}``, never the raw path."""
+"""A request's route template, for logs, metrics and a 405's ``Allow``: ``/documents/{document_id}``, never the path."""
 
 from __future__ import annotations
 
@@ -24,10 +24,15 @@ class RouteTemplates:
         self._compiled: list[tuple[re.Pattern[str], str]] | None = None
 
     def of(self, scope: Scope) -> str:
+        """The request's route template, or ``(no route)``."""
         path = getattr(scope.get("route"), "path", None)
         if path is not None:
             return str(path)
+        return self.template_for(scope["path"]) or NO_ROUTE
+
+    def template_for(self, path: str) -> str | None:
+        """The first template (static ones first, as routing tries them) that ``path`` matches, or None."""
         if self._compiled is None:
             ordered = sorted(self._templates(), key=lambda template: (template.count("{"), template))
             self._compiled = [(compile_path(template)[0], template) for template in ordered]
-        return next((template for regex, template in self._compiled if regex.match(scope["path"])), NO_ROUTE)
+        return next((template for regex, template in self._compiled if regex.match(path)), None)
