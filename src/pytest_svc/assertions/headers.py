@@ -13,8 +13,8 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from pytest_svc.assertions._report import MISSING, Text, fail, mismatch
+from pytest_svc.assertions.http import is_problem
 
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 # What a request ID may look like: printable, no spaces (nothing that could forge a log line), 8 to 128 long.
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,127}")
 UNKNOWN_PROFILE_MESSAGE = "assert_security_headers: no profile {profile!r}; the profiles are {profiles}"
@@ -73,9 +73,7 @@ def assert_request_id(response: Any, expected: str | None = None, *, header: str
 
 def _problem_request_id(response: Any) -> Any:
     content_type = _headers(response).get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != PROBLEM_MEDIA_TYPE or not callable(
-        getattr(response, "json", None)
-    ):
+    if not is_problem(content_type) or not callable(getattr(response, "json", None)):
         return MISSING
     try:
         body = response.json()

@@ -11,6 +11,13 @@ from typing import Any
 from pytest_svc.assertions._report import MISSING, UNCHECKED, Text, Unchecked, fail, json_body, mismatch
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+def is_problem(content_type: str) -> bool:
+    """Whether a ``Content-Type`` header value is ``application/problem+json`` (parameters ignored)."""
+    return content_type.split(";")[0].strip().lower() == PROBLEM_MEDIA_TYPE
+
+
 NOT_A_PAGE_MESSAGE = "assert_paginated: expected a page (a JSON object), got {body!r}"
 UNKNOWN_PAGE_MESSAGE = (
     "assert_paginated: neither an offset page {{{offset}}} nor a cursor page {{{cursor}}}; the body has keys {keys}"
@@ -34,7 +41,7 @@ def assert_problem_detail(
     __tracebackhide__ = True
     problems = []
     content_type = response.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != PROBLEM_MEDIA_TYPE:
+    if not is_problem(content_type):
         fix = "answer errors with an exception handler that returns application/problem+json"
         problems.append(mismatch("content-type", PROBLEM_MEDIA_TYPE, content_type, fix))
     if response.status_code != status:

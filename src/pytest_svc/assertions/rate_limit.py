@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from pytest_svc.assertions._report import MISSING, Text, fail, json_body, mismatch
-from pytest_svc.assertions.http import PROBLEM_MEDIA_TYPE
+from pytest_svc.assertions.http import PROBLEM_MEDIA_TYPE, is_problem
 
 RateLimitStyle = Literal["draft", "trio", "legacy"]
 
@@ -88,7 +88,7 @@ def assert_rate_limited(response: Any, retry_after: int | None = None) -> dict[s
         fix = "the limiter did not reject the request: check the limit, the key it counts by, and the window"
         problems.append(mismatch("HTTP status", 429, response.status_code, fix))
     content_type = headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != PROBLEM_MEDIA_TYPE:
+    if not is_problem(content_type):
         fix = "answer the rejection as a problem details object (application/problem+json)"
         problems.append(mismatch("content-type", PROBLEM_MEDIA_TYPE, content_type, fix))
     body = json_body("assert_rate_limited", response)
